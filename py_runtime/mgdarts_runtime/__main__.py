@@ -1,0 +1,38 @@
+"""Process flags only: `python -m mgdarts_runtime --endpoint ipc://... [--device cpu] [--threads 1]`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+
+import torch
+
+from . import faults
+from .device import pick_device
+from .handlers import make_handlers
+from .parent import ParentWatch
+from .server import Server
+from .state import RuntimeState
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="mgdarts_runtime", description="mgdarts PyTorch runtime")
+    parser.add_argument("--endpoint", required=True, help="ZeroMQ endpoint to bind, e.g. ipc:///tmp/x.sock")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when available)")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process dies")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args()
+    logging.basicConfig(level=args.log_level, format="[runtime] %(levelname)s %(name)s: %(message)s")
+    # Ctrl-C in a terminal reaches the whole process group; the controller decides what happens.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = ParentWatch(args.parent_pid)
+    faults.on_start()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    state = RuntimeState(device=pick_device(args.device), threads=torch.get_num_threads())
+    Server(args.endpoint, make_handlers(state), parent).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Expected runtime faults, each with the wire error code the server replies with."""
+from __future__ import annotations
+
+
+class RuntimeFault(Exception):
+    code = "runtime.internal"
+
+
+class NotReady(RuntimeFault):
+    code = "runtime.not_ready"
+
+
+class Cancelled(RuntimeFault):
+    code = "runtime.cancelled"
+
+
+class NanLoss(RuntimeFault):
+    code = "runtime.nan_loss"
+
+
+class DataNotFound(RuntimeFault):
+    code = "runtime.data_not_found"
+
+
+class BadRequest(RuntimeFault):
+    code = "runtime.bad_request"
+
+
+class UnknownType(RuntimeFault):
+    code = "runtime.unknown_type"
+
+
+class BadParamsFault(RuntimeFault):
+    code = "runtime.bad_params"

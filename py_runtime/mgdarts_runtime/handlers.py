@@ -1,0 +1,135 @@
+"""One small function per request type. Handlers raise; only the server turns exceptions into replies."""
+from __future__ import annotations
+
+import os
+import platform
+import time
+from typing import Any, Callable
+
+import torch
+
+from . import __version__, training
+from .datasets import DatasetNotFoundError, load_dataset, split_train, to_device
+from .device import visible_devices
+from .errors import BadParamsFault, DataNotFound
+from .evalnet import EvalNetwork
+from .idx import IdxFormatError
+from .optim import build_search_optimizers, make_sgd
+from .params import count_parameters
+from .protocol import spec
+from .state import RuntimeState
+from .supernet import Supernet, SupernetConfig
+
+
+def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
+    started = time.monotonic()
+
+    def hello(ctx, p) -> dict:
+        ours = spec()
+        if p.protocol_version.split(".")[0] != ours["protocol_version"].split(".")[0]:
+            raise BadParamsFault(f"client speaks protocol {p.protocol_version}, runtime {ours['protocol_version']}")
+        return {
+            "protocol_version": ours["protocol_version"],
+            "runtime_version": __version__,
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "device": str(state.device),
+            "devices": visible_devices(),
+            "op_vocab_hash": ours["op_vocab_hash"],
+            "pid": os.getpid(),
+            "threads": torch.get_num_threads(),
+        }
+
+    def status(ctx, p) -> dict:
+        current = ctx.server.current
+        return {
+            "state": "busy" if current else "idle",
+            "request_id": current.id if current else None,
+            "request_type": current.type if current else None,
+            "batches_done": current.batches_done if current else None,
+            "batches_total": current.batches_total if current else None,
+            "uptime_s": time.monotonic() - started,
+        }
+
+    def cancel(ctx, p) -> dict:
+        current = ctx.server.current
+        hit = current is not None and current.id == p.target
+        if hit:
+            current.cancelled = True
+        return {"cancelled": hit}
+
+    def shutdown(ctx, p) -> dict:
+        ctx.server.stopping = True
+        if ctx.server.current is not None:
+            ctx.server.current.cancelled = True
+        return {}
+
+    def echo(ctx, p) -> dict:
+        return {"value": p.value}
+
+    def load_data(ctx, p) -> dict:
+        try:
+            data = load_dataset(p.dataset, p.data_dir, p.sample_dir)
+        except (DatasetNotFoundError, IdxFormatError, FileNotFoundError) as err:
+            raise DataNotFound(str(err)) from err
+        n = len(data.train_labels)
+        subset = torch.randperm(n, generator=torch.Generator().manual_seed(p.seed))[: p.train_limit] if p.train_limit else torch.arange(n)
+        train_rel, valid_rel = split_train(len(subset), p.valid_fraction, p.seed)
+        state.data = to_device(data, state.device)
+        state.full_train_idx, state.train_idx, state.valid_idx = subset, subset[train_rel], subset[valid_rel]
+        return {
+            "dataset": data.name,
+            "directory": p.data_dir or p.sample_dir,
+            "train_size": len(state.train_idx),
+            "valid_size": len(state.valid_idx),
+            "test_size": len(data.test_labels),
+            "full_train_size": len(subset),
+            "num_classes": data.num_classes,
+            "image_shape": list(data.train_images.shape[1:]),
+            "fingerprint": data.fingerprint,
+        }
+
+    def build_supernet(ctx, p) -> dict:
+        data = state.require_data()
+        torch.manual_seed(p.seed)
+        config = SupernetConfig(
+            in_channels=data.train_images.shape[1], num_classes=data.num_classes, channels=p.channels,
+            layers=p.layers, stem_stride=p.stem_stride, nodes=p.nodes, ops=tuple(p.ops),
+            reductions=tuple(p.reduction_cells),
+        )
+        state.channels_last = p.channels_last
+        net = Supernet(config).to(state.device, memory_format=state.memory_format())
+        state.supernet, state.search_opt = net, build_search_optimizers(net, momentum=0.9, weight_decay=3e-4)
+        state.evalnet = state.eval_opt = None
+        return {
+            "params_supernet": count_parameters(net),
+            "size_counted": net.size_counted(),
+            "live_ops": net.live_op_count(),
+            "op_mask": net.committed.to(torch.uint8),
+        }
+
+    def train_epoch(ctx, p) -> dict:
+        return training.search_epoch(ctx, state, p)
+
+    def evaluate(ctx, p) -> dict:
+        model = state.require_supernet() if p.model == "supernet" else state.require_evalnet()
+        return training.evaluate(ctx, state, model, p.split, p.batch_size)
+
+    def build_eval(ctx, p) -> dict:
+        state.require_data()
+        torch.manual_seed(p.seed)
+        state.channels_last = p.channels_last
+        net = EvalNetwork(p.architecture, auxiliary=p.auxiliary).to(state.device, memory_format=state.memory_format())
+        state.evalnet, state.eval_opt = net, make_sgd(list(net.parameters()), momentum=0.9, weight_decay=3e-4)
+        state.supernet = state.search_opt = None  # the search is over; free its memory
+        return {"params": count_parameters(net), "params_with_aux": count_parameters(net, exclude_prefixes=())}
+
+    def train_eval_epoch(ctx, p) -> dict:
+        return training.eval_epoch(ctx, state, p)
+
+    def save_model(ctx, p) -> dict:
+        net = state.require_evalnet()
+        torch.save(net.state_dict(), p.path)
+        return {"path": p.path, "bytes": os.path.getsize(p.path)}
+
+    return {name: fn for name, fn in locals().items() if callable(fn) and name in spec()["requests"]}

@@ -1,0 +1,163 @@
+"""Socket loop: ROUTER socket, decode, validate, dispatch, one reply per request, and the control path
+(status, cancel, shutdown) served between batches of a running request. Knows no request semantics."""
+from __future__ import annotations
+
+import collections
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import zmq
+
+from . import wire
+from .errors import BadParamsFault, BadRequest, Cancelled, RuntimeFault, UnknownType
+from .parent import ParentWatch
+from .protocol import BadParams, parse_params, spec
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["RequestContext", Any], dict]
+_POLL_MS = 250
+_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class RequestContext:
+    """What a handler may do while it runs: report progress and let control requests through."""
+
+    server: "Server"
+    identity: bytes
+    id: str
+    type: str
+    cancelled: bool = False
+    batches_done: int | None = None
+    batches_total: int | None = None
+    _last_event: float = field(default=0.0)
+
+    def progress_due(self, batch: int, batches: int) -> bool:
+        """Serve control requests; True when a progress event is due (at most twice a second, and at
+        the last batch), so the loop reads its device-side loss back only then."""
+        self.batches_done, self.batches_total = batch, batches
+        self.checkpoint()
+        return batch == batches or time.monotonic() - self._last_event >= 0.5
+
+    def progress(self, batch: int, batches: int, loss: float, seconds: float) -> None:
+        self._last_event = time.monotonic()
+        event = {"name": "progress", "batch": batch, "batches": batches, "loss": float(loss), "seconds": seconds}
+        self.server.send(self.identity, {"id": self.id, "kind": "event", "type": self.type, "event": event})
+
+    def checkpoint(self) -> None:
+        """Serve pending control requests; raise Cancelled if this request was cancelled."""
+        self.server.serve_control()
+        if self.cancelled:
+            raise Cancelled(f"{self.type} cancelled")
+
+
+class Server:
+    def __init__(self, endpoint: str, handlers: dict[str, Handler], parent: ParentWatch) -> None:
+        self.endpoint = endpoint
+        self.handlers = handlers
+        self.parent = parent
+        self.started = time.monotonic()
+        self.current: RequestContext | None = None
+        self.queue: collections.deque[tuple[bytes, list[bytes]]] = collections.deque()
+        self.stopping = False
+        self.context = zmq.Context()
+        self.socket = self.context.socket(zmq.ROUTER)
+        self.socket.setsockopt(zmq.LINGER, 1000)
+        self.socket.setsockopt(zmq.MAXMSGSIZE, _MAX_MESSAGE_BYTES)
+        self.control_types = set(spec()["control_types"])
+
+    def serve_forever(self) -> None:
+        self.socket.bind(self.endpoint)
+        log.info("runtime listening on %s", self.endpoint)
+        try:
+            while not self.stopping:
+                if self.queue:
+                    self.dispatch(*self.queue.popleft())
+                elif self.socket.poll(_POLL_MS):
+                    self.dispatch(*self._receive())
+                self.parent.check()
+        finally:
+            self.socket.close()
+            self.context.term()
+
+    def send(self, identity: bytes, message: dict) -> None:
+        self.socket.send_multipart([identity, *wire.encode(message)], copy=False)
+
+    def serve_control(self) -> None:
+        """Between batches: answer control requests now, queue everything else for later."""
+        self.parent.check()
+        while self.socket.poll(0):
+            identity, frames = self._receive()
+            if self._peek_type(frames) in self.control_types:
+                self.dispatch(identity, frames)
+            else:
+                self.queue.append((identity, frames))
+
+    def _receive(self) -> tuple[bytes, list[bytes]]:
+        identity, *frames = self.socket.recv_multipart(copy=True)
+        return identity, frames
+
+    @staticmethod
+    def _peek_type(frames: list[bytes]) -> str | None:
+        try:
+            message = wire.decode(frames)
+        except wire.FrameError:
+            return None
+        return message.get("type") if isinstance(message, dict) else None
+
+    def dispatch(self, identity: bytes, frames: list[bytes]) -> None:
+        request_id, request_type = "", ""
+        try:
+            message = wire.decode(frames)
+            request_id, request_type, params = self._envelope(message)
+            handler = self.handlers.get(request_type)
+            if handler is None:
+                raise UnknownType(f"unknown request type {request_type!r}; known: {sorted(self.handlers)}")
+            try:
+                parsed = parse_params(request_type, params)
+            except BadParams as err:
+                raise BadParamsFault(str(err)) from err
+            ctx = RequestContext(self, identity, request_id, request_type)
+            result = self._run(ctx, handler, parsed)
+            self.send(identity, {"id": request_id, "kind": "result", "type": request_type, "result": result})
+        except Exception as err:  # every failure becomes exactly one error reply
+            self.send(identity, {"id": request_id, "kind": "error", "type": request_type, "error": _error_body(err)})
+
+    def _run(self, ctx: RequestContext, handler: Handler, params: Any) -> dict:
+        if ctx.type in self.control_types:
+            return handler(ctx, params)
+        previous, self.current = self.current, ctx
+        try:
+            return handler(ctx, params)
+        finally:
+            self.current = previous
+
+    @staticmethod
+    def _envelope(message: Any) -> tuple[str, str, dict]:
+        if not isinstance(message, dict):
+            raise BadRequest("message header must be a map with id, type and params")
+        request_id, request_type, params = message.get("id"), message.get("type"), message.get("params")
+        if not isinstance(request_id, str) or not isinstance(request_type, str) or not isinstance(params, dict):
+            raise BadRequest("message header needs id (string), type (string) and params (map)")
+        unknown = set(message) - {"id", "type", "params"}
+        if unknown:
+            raise BadRequest(f"unknown envelope key(s) {sorted(unknown)}")
+        return request_id, request_type, params
+
+
+def _error_body(err: Exception) -> dict:
+    if isinstance(err, wire.FrameError):
+        code, tb = "runtime.bad_request", None
+    elif isinstance(err, torch.OutOfMemoryError):
+        code, tb = "runtime.oom", None
+    elif isinstance(err, RuntimeFault):
+        code, tb = err.code, None
+    else:
+        code, tb = "runtime.internal", traceback.format_exc()
+        log.error("internal error: %s", tb)
+    return {"code": code, "message": str(err) or type(err).__name__, "ename": type(err).__name__, "traceback": tb}

@@ -1,0 +1,186 @@
+"""The hot loops: one search epoch, one retraining epoch, and evaluation, each over all its batches."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from . import faults
+from .augment import AugmentConfig, augment_batch, normalize_batch
+from .batches import epoch_batches
+from .errors import NanLoss
+from .optim import clear_pruned_momentum, rebuild_sgd, set_lr, set_sgd
+from .memory import peak_memory_bytes, reset_peak_memory
+from .state import RuntimeState
+
+
+@dataclass
+class EpochMeter:
+    """Sums kept on the device; read back (one sync) only when progress is reported and at the end."""
+
+    loss: torch.Tensor
+    correct: torch.Tensor
+    samples: int = 0
+
+    @classmethod
+    def on(cls, device: torch.device) -> "EpochMeter":
+        return cls(torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long))
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        n = labels.numel()
+        self.loss += loss.detach() * n
+        self.correct += (logits.detach().argmax(1) == labels).sum()
+        self.samples += n
+
+    def mean_loss(self) -> float:
+        return float(self.loss) / max(self.samples, 1)
+
+    def accuracy(self) -> float:
+        return float(self.correct) / max(self.samples, 1)
+
+
+def _batches(state: RuntimeState, indices: torch.Tensor, batch_size: int, seed: int, max_batches: int | None):
+    generator = torch.Generator().manual_seed(seed)
+    batches = epoch_batches(indices, batch_size, generator, shuffle=True)
+    return batches[:max_batches] if max_batches else batches
+
+
+def _train_inputs(state: RuntimeState, idx: torch.Tensor, augment: AugmentConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    data = state.require_data()
+    idx = idx.to(data.train_images.device)
+    x = augment_batch(data.train_images[idx], augment, data.mean, data.std, generator, memory_format=state.memory_format())
+    return x, data.train_labels[idx]
+
+
+def _check_finite(meter: EpochMeter, stage: str, epoch: int, batch: int) -> None:
+    if not torch.isfinite(meter.loss):
+        raise NanLoss(f"loss is not finite in stage {stage}, epoch {epoch} (by batch {batch})")
+
+
+def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
+    """SPEC §2.1 single-level step on every batch; warm-up steps the weights only with the
+    architecture tensors frozen (§8.2); a commit on the last batch when asked (§3.2)."""
+    net, opts = state.require_supernet(), state.search_opt
+    search = p.phase == "search"
+    for t in net.arch_parameter_groups().values():
+        for param in t:
+            param.requires_grad_(search)
+    set_lr(opts.weights, p.lr["weights"])
+    set_lr(opts.alpha, p.lr["alpha"])
+    set_lr(opts.op_threshold, p.lr["op_threshold"])
+    set_sgd(opts.weights, p.sgd["momentum"], p.sgd["weight_decay"])
+    for opt in opts.arch():
+        set_sgd(opt, p.sgd["momentum"], 0.0)
+    batches = _batches(state, state.train_idx, p.batch_size, p.seed, p.max_batches)
+    generator = torch.Generator(device=state.device).manual_seed(p.seed)
+    augment = AugmentConfig(**p.augment)
+    meter, reg_sum, thr_sum = EpochMeter.on(state.device), torch.zeros((), device=state.device), torch.zeros((), device=state.device)
+    net.train()
+    reset_peak_memory(state.device)
+    start = time.monotonic()
+    for i, idx in enumerate(batches, start=1):
+        x, y = _train_inputs(state, idx, augment, generator)
+        logits = net(x)
+        ce = faults.maybe_poison(F.cross_entropy(logits, y), i)
+        loss = ce
+        if search:
+            r_op, r_thr = net.regularizer(mu=p.mu)
+            loss = ce + p.reg_lambda * (r_op + r_thr)
+            reg_sum += p.reg_lambda * r_op.detach() * y.numel()
+            thr_sum += r_thr.detach() * y.numel()
+        opts.zero_grad()
+        loss.backward()
+        if p.sgd["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(net.weight_parameters(), p.sgd["grad_clip"])
+        opts.weights.step()
+        if search:
+            for opt in opts.arch():
+                opt.step()
+        meter.add(ce, logits, y)
+        faults.maybe_crash(i)
+        if ctx.progress_due(i, len(batches)):
+            _check_finite(meter, p.stage, p.epoch, i)
+            ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)
+    _check_finite(meter, p.stage, p.epoch, len(batches))
+    pruned = _commit(state) if p.commit and search else 0
+    n = max(meter.samples, 1)
+    return {
+        "batches": len(batches),
+        "samples": meter.samples,
+        "mean_ce": meter.mean_loss(),
+        "mean_reg_op": float(reg_sum) / n,
+        "mean_r_thr": float(thr_sum) / n,
+        "train_accuracy": meter.accuracy(),
+        "ops_pruned": pruned,
+        "live_ops": net.live_op_count(),
+        "size_counted": net.size_counted(),
+        "op_mask": net.committed.to(torch.uint8),
+        "alpha": net.alphas.detach().float(),
+        "seconds": time.monotonic() - start,
+        "peak_memory_bytes": peak_memory_bytes(state.device),
+    }
+
+
+def _commit(state: RuntimeState) -> int:
+    """Commit the op masks, prune, and keep every optimizer pointing at live tensors only."""
+    net, opts = state.require_supernet(), state.search_opt
+    before = net.committed.clone()
+    pruned = net.commit_op_masks()
+    if pruned:
+        clear_pruned_momentum(opts, net, (before > 0) & (net.committed == 0))
+        opts.weights = rebuild_sgd(opts.weights, net.weight_parameters())
+    return pruned
+
+
+def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
+    """One retraining epoch of the evaluation network (SPEC §5.3): lr given, drop-path, aux loss."""
+    net, opt = state.require_evalnet(), state.eval_opt
+    set_lr(opt, p.lr)
+    set_sgd(opt, p.sgd["momentum"], p.sgd["weight_decay"])
+    net.drop_path_prob = p.drop_path_prob
+    batches = _batches(state, state.full_train_idx, p.batch_size, p.seed, p.max_batches)
+    generator = torch.Generator(device=state.device).manual_seed(p.seed)
+    augment = AugmentConfig(**p.augment)
+    meter = EpochMeter.on(state.device)
+    net.train()
+    start = time.monotonic()
+    for i, idx in enumerate(batches, start=1):
+        x, y = _train_inputs(state, idx, augment, generator)
+        logits, aux = net(x)
+        loss = faults.maybe_poison(F.cross_entropy(logits, y), i)
+        total = loss + p.aux_weight * F.cross_entropy(aux, y) if aux is not None and p.aux_weight > 0 else loss
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        if p.sgd["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), p.sgd["grad_clip"])
+        opt.step()
+        meter.add(loss, logits, y)
+        faults.maybe_crash(i)
+        if ctx.progress_due(i, len(batches)):
+            _check_finite(meter, "retrain", p.epoch, i)
+            ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)
+    _check_finite(meter, "retrain", p.epoch, len(batches))
+    return {"batches": len(batches), "samples": meter.samples, "loss": meter.mean_loss(), "accuracy": meter.accuracy(), "seconds": time.monotonic() - start}
+
+
+@torch.no_grad()
+def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch_size: int) -> dict:
+    data = state.require_data()
+    if split == "test":
+        images, labels, indices = data.test_images, data.test_labels, torch.arange(len(data.test_labels))
+    else:
+        images, labels, indices = data.train_images, data.train_labels, state.valid_idx
+    meter = EpochMeter.on(state.device)
+    model.eval()
+    chunks = list(torch.split(indices, batch_size))
+    for i, idx in enumerate(chunks, start=1):
+        idx = idx.to(images.device)
+        x = normalize_batch(images[idx], data.mean, data.std, memory_format=state.memory_format())
+        out = model(x)
+        logits = out[0] if isinstance(out, tuple) else out
+        meter.add(F.cross_entropy(logits, labels[idx]), logits, labels[idx])
+        ctx.checkpoint()
+    return {"loss": meter.mean_loss(), "accuracy": meter.accuracy(), "samples": meter.samples}

@@ -1,0 +1,81 @@
+"""Frame codec: [msgpack header, raw buffer 1, ...]; numpy arrays and tensors travel as raw frames."""
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import numpy as np
+import torch
+
+from .protocol import spec
+
+
+class FrameError(ValueError):
+    """A message that cannot be decoded."""
+
+
+_DTYPES = {"uint8": np.uint8, "int32": np.int32, "int64": np.int64, "float32": np.float32, "float64": np.float64}
+
+
+def encode(message: dict[str, Any]) -> list[bytes | memoryview]:
+    buffers: list[bytes | memoryview] = []
+    header = _to_wire(message, buffers)
+    return [msgpack.packb(header, use_bin_type=True), *buffers]
+
+
+def decode(frames: list[bytes]) -> Any:
+    if not frames:
+        raise FrameError("empty message: no header frame")
+    try:
+        header = msgpack.unpackb(frames[0], raw=False, strict_map_key=True)
+    except Exception as err:  # msgpack raises several unrelated types for bad input
+        raise FrameError(f"header frame is not valid msgpack: {err}") from err
+    return _from_wire(header, frames[1:])
+
+
+def _to_wire(value: Any, buffers: list) -> Any:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        buffers.append(memoryview(array).cast("B"))
+        key = spec()["ndarray_key"]
+        return {key: {"dtype": array.dtype.name, "shape": list(array.shape), "buffer": len(buffers)}}
+    if isinstance(value, np.generic):  # NumPy scalars become Python numbers before packing
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _to_wire(v, buffers) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_wire(v, buffers) for v in value]
+    return value
+
+
+def _from_wire(value: Any, buffers: list[bytes]) -> Any:
+    if isinstance(value, dict):
+        key = spec()["ndarray_key"]
+        if key in value:
+            return _decode_array(value[key], buffers)
+        return {k: _from_wire(v, buffers) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_wire(v, buffers) for v in value]
+    return value
+
+
+def _decode_array(desc: Any, buffers: list[bytes]) -> np.ndarray:
+    if not isinstance(desc, dict) or desc.get("dtype") not in _DTYPES:
+        raise FrameError(f"array descriptor has unknown dtype {desc.get('dtype') if isinstance(desc, dict) else desc!r}")
+    shape = desc.get("shape")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise FrameError("array descriptor shape must be a list of non-negative integers")
+    index = desc.get("buffer")
+    if not isinstance(index, int) or not 1 <= index <= len(buffers):
+        raise FrameError(f"array descriptor points at missing frame {index!r}")
+    dtype = np.dtype(_DTYPES[desc["dtype"]])
+    raw = buffers[index - 1]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        raise FrameError(f"array header says {desc['dtype']}{shape} ({expected} bytes), frame has {len(raw)}")
+    # A copy: the frame's memory may be unaligned and is not ours to keep.
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()

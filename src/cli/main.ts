@@ -1,0 +1,78 @@
+// The commander program: parses arguments and calls the library; errors go through one reporter.
+import { Command, CommanderError, Option } from 'commander';
+import { runExperiment } from '../experiment/run.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { reportError } from './report-error.js';
+import { formatSummary } from './summary.js';
+import { runDoctor } from './doctor.js';
+import { runSetup, runPython } from './setup.js';
+
+function program(): Command {
+  const cli = new Command('mgdarts')
+    .description('MG-DARTS: multi-granularity differentiable architecture search')
+    .version(PACKAGE_VERSION)
+    .option('--verbose', 'show runtime logs and stack traces')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  cli
+    .command('run')
+    .description('search, retrain and report (default config: configs/quickstart.json)')
+    .argument('[config]', 'experiment config (JSON)')
+    .option('--data-dir <dir>', 'dataset directory (else MGDARTS_DATA, else the Debian path)')
+    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
+    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
+    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
+    .option('--out <dir>', 'where run directories go', 'runs')
+    .option('--quiet', 'no progress output')
+    .action(async (config: string | undefined, opts: Record<string, string | number | boolean | undefined>) => {
+      const verbose = Boolean(cli.opts().verbose);
+      const { runDir, result, architecture } = await runExperiment({
+        config, dataDir: opts.dataDir as string | undefined, runtime: opts.runtime as string | undefined, device: opts.device as string | undefined,
+        threads: opts.threads as number | undefined, out: opts.out as string, quiet: Boolean(opts.quiet), verbose,
+      });
+      process.stdout.write(formatSummary(runDir, result, architecture));
+    });
+
+  cli
+    .command('doctor')
+    .description('report node, python, torch, devices, zeromq, protocol and datasets')
+    .option('--data-dir <dir>', 'also look for datasets here')
+    .action(async (opts: { dataDir?: string }) => {
+      process.exitCode = await runDoctor(opts.dataDir);
+    });
+
+  cli.command('setup').description("create the runtime's Python environment (.venv) from requirements.txt").action(runSetup);
+
+  cli
+    .command('python')
+    .description("run the runtime's Python with the runtime on its path (e.g. `mgdarts python -m pytest`)")
+    .argument('[args...]')
+    .allowUnknownOption()
+    .action(async (args: string[]) => {
+      process.exitCode = await runPython(args);
+    });
+  return cli;
+}
+
+function parsePositive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, 'cli.usage', `${flag} expects a positive integer, got "${value}"`);
+  return n;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit, so tests can drive it). */
+export async function main(argv: string[]): Promise<number> {
+  const cli = program();
+  try {
+    await cli.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'cli.usage') process.stderr.write(`mgdarts: ${err.message}\n`);
+      return 2;
+    }
+    return reportError(err, Boolean(cli.opts().verbose));
+  }
+}

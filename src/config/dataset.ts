@@ -1,0 +1,25 @@
+// Finds a dataset's directory before anything runs, so a missing dataset is a config error (exit 2).
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DatasetNotFoundError } from '../errors.js';
+import { SAMPLE_DATA_DIR } from '../paths.js';
+
+export const FASHION_MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+
+export function hasFashionMnist(dir: string): boolean {
+  return FASHION_MNIST_FILES.every((f) => existsSync(join(dir, f)) || existsSync(join(dir, `${f}.gz`)));
+}
+
+/** Where `fashion-mnist` is looked for, in order: --data-dir / config, MGDARTS_DATA, the Debian path. */
+export function fashionMnistCandidates(dataDir: string | null | undefined): string[] {
+  return [dataDir, process.env.MGDARTS_DATA, DEBIAN_FASHION_MNIST].filter((d): d is string => !!d).map((d) => resolve(d));
+}
+
+/** The directory holding the dataset's files; throws DatasetNotFoundError naming every place searched. */
+export function resolveDatasetDir(name: string, dataDir: string | null | undefined): string {
+  const candidates = name === 'fashion-mnist-sample' ? [SAMPLE_DATA_DIR] : fashionMnistCandidates(dataDir);
+  const found = candidates.find(hasFashionMnist);
+  if (!found) throw new DatasetNotFoundError(name, candidates);
+  return found;
+}

@@ -1,0 +1,108 @@
+// The experiment config: one zod schema; the types come from it. Defaults follow SPEC §2.1 and §3.3.
+import { z } from 'zod';
+import { OP_VOCABULARY } from '../runtime/protocol.js';
+
+const posInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+export const AugmentSchema = z.strictObject({
+  crop_padding: nonNegInt.default(0),
+  flip: z.boolean().default(false),
+  cutout: nonNegInt.default(0),
+});
+
+export const DatasetSchema = z.strictObject({
+  /** `fashion-mnist` (found via --data-dir, MGDARTS_DATA or the Debian path) or the shipped `fashion-mnist-sample`. */
+  name: z.enum(['fashion-mnist', 'fashion-mnist-sample']),
+  data_dir: z.string().min(1).nullable().default(null),
+  /** Held-out share of the training set for architecture-side monitoring (never the test set). */
+  valid_fraction: z.number().min(0).max(0.5).default(0.1),
+  /** Use a seeded subset of this many training images (null: all). */
+  train_limit: posInt.nullable().default(null),
+});
+
+export const SearchSpaceSchema = z.strictObject({
+  name: z.literal('darts_like').default('darts_like'),
+  channels: posInt.default(16),
+  layers: posInt.default(8),
+  nodes: z.literal(4).default(4),
+  stem_stride: z.union([z.literal(1), z.literal(2)]).default(1),
+  ops: z
+    .array(z.enum(OP_VOCABULARY))
+    .min(1)
+    .refine((ops) => new Set(ops).size === ops.length, 'ops must not repeat')
+    .default([...OP_VOCABULARY]),
+});
+
+export const LambdaSchema = z.strictObject({
+  lambda0: z.number().positive().default(1e-5),
+  c0: z.number().gt(1).default(2),
+  /** pruning_n_thre1 of SPEC §3.3: halve λ at ≥ 4× this many ops pruned, grow it below 2×. */
+  prune_threshold: posInt.default(12),
+  max: z.number().positive().default(100),
+});
+
+export const SearchSchema = z.strictObject({
+  batch_size: posInt.default(96),
+  warmup_epochs: nonNegInt.default(5),
+  /** Epoch cap of the search loop (the reference has none and can loop forever). */
+  max_epochs: posInt.default(50),
+  /** Stop at the first commit epoch whose counted size is at or below this share of the start size. */
+  target_ratio: z.number().gt(0).max(1).default(0.3),
+  lr: z
+    .strictObject({
+      weights: z.number().positive().default(0.01),
+      alpha: z.number().positive().default(1.0),
+      op_threshold: z.number().positive().default(0.1),
+    })
+    .prefault({}),
+  momentum: z.number().min(0).max(1).default(0.9),
+  weight_decay: z.number().min(0).default(3e-4),
+  grad_clip: z.number().positive().nullable().default(5),
+  lambda: LambdaSchema.prefault({}),
+  /** μ of the size-aware R_op (SPEC §2.1); 0 matches the reference. */
+  mu: z.number().min(0).default(0),
+  augment: AugmentSchema.prefault({}),
+  /** Cap batches per epoch (smoke tests); null runs whole epochs. */
+  max_batches: posInt.nullable().default(null),
+});
+
+export const RetrainSchema = z.strictObject({
+  epochs: posInt.default(600),
+  batch_size: posInt.default(96),
+  lr: z.number().positive().default(0.025),
+  momentum: z.number().min(0).max(1).default(0.9),
+  weight_decay: z.number().min(0).default(3e-4),
+  grad_clip: z.number().positive().nullable().default(5),
+  drop_path: z.number().min(0).max(1).default(0.2),
+  auxiliary: z.boolean().default(false),
+  aux_weight: z.number().min(0).default(0.4),
+  augment: AugmentSchema.prefault({}),
+  max_batches: posInt.nullable().default(null),
+});
+
+export const ExperimentSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+    .default('run'),
+  description: z.string().optional(),
+  seed: nonNegInt.default(2),
+  device: z
+    .string()
+    .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'auto, cpu, cuda or cuda:N')
+    .default('auto'),
+  /** torch threads in the runtime; null lets torch decide. */
+  threads: posInt.nullable().default(null),
+  channels_last: z.boolean().default(false),
+  granularities: z.array(z.literal('operation')).min(1).default(['operation']),
+  dataset: DatasetSchema,
+  search_space: SearchSpaceSchema.prefault({}),
+  search: SearchSchema.prefault({}),
+  retrain: RetrainSchema.prefault({}),
+});
+
+export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
+export type ExperimentInput = z.input<typeof ExperimentSchema>;
+export type AugmentConfig = z.infer<typeof AugmentSchema>;

@@ -1,0 +1,114 @@
+// One experiment end to end: validate, start the runtime, load data, search, derive, retrain, report.
+import { createHash } from 'node:crypto';
+import { resolveDatasetDir } from '../config/dataset.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { InterruptedError } from '../errors.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { PROTOCOL_VERSION } from '../runtime/protocol.js';
+import { findPython } from '../runtime/python.js';
+import { openSession, type RuntimeSession } from '../runtime/session.js';
+import { deriveArchitecture, type Architecture, type SpaceShape } from '../search-space/derive.js';
+import { ProgressLine } from './progress.js';
+import { buildResult, type RunResult } from './result.js';
+import { runRetrain } from './retrain.js';
+import { RunDir } from './run-dir.js';
+import { runSearch } from './search.js';
+
+export interface RunOptions {
+  config?: string;
+  dataDir?: string;
+  runtime?: string;
+  device?: string;
+  threads?: number;
+  out?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  /** Extra environment for a private runtime (fault switches in tests). */
+  runtimeEnv?: Record<string, string>;
+}
+
+export interface RunSummary {
+  runDir: string;
+  result: RunResult;
+  architecture: Architecture;
+}
+
+/** Config from file plus command-line overrides, validated; nothing is created before this passes. */
+export function prepareConfig(options: RunOptions): { config: ExperimentConfig; path: string; datasetDir: string } {
+  const path = resolveConfigPath(options.config);
+  const config = loadConfig(path);
+  if (options.dataDir) config.dataset.data_dir = options.dataDir;
+  if (options.device) config.device = options.device;
+  if (options.threads) config.threads = options.threads;
+  const datasetDir = resolveDatasetDir(config.dataset.name, config.dataset.data_dir);
+  return { config, path, datasetDir };
+}
+
+export async function runExperiment(options: RunOptions): Promise<RunSummary> {
+  const { config, path, datasetDir } = prepareConfig(options);
+  if (!options.runtime) findPython(); // a missing environment is named before a run directory exists
+  const runDir = RunDir.create(options.out ?? 'runs', config.name);
+  runDir.writeJson('config.json', config);
+  const progress = new ProgressLine(process.stderr, options.quiet);
+  progress.log(`run directory: ${runDir.path}`);
+  const session = await openSession({
+    endpoint: options.runtime, device: config.device === 'auto' ? undefined : config.device, threads: config.threads ?? undefined,
+    verbose: options.verbose, env: options.runtimeEnv,
+  });
+  const stopOnSignal = interruptHandler(session, progress);
+  try {
+    return await execute(session, config, path, datasetDir, runDir, progress);
+  } finally {
+    stopOnSignal.dispose();
+    await session.close();
+  }
+}
+
+async function execute(session: RuntimeSession, config: ExperimentConfig, configPath: string, datasetDir: string, runDir: RunDir, progress: ProgressLine): Promise<RunSummary> {
+  const { client, hello } = session;
+  progress.log(`runtime: torch ${hello.torch_version} on ${hello.device} (${hello.threads} thread${hello.threads === 1 ? '' : 's'}), pid ${hello.pid}`);
+  const data = await client.request('load_data', {
+    dataset: config.dataset.name, data_dir: datasetDir, sample_dir: datasetDir, valid_fraction: config.dataset.valid_fraction,
+    seed: config.seed, train_limit: config.dataset.train_limit,
+  });
+  progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
+  runDir.writeJson('manifest.json', {
+    config_file: configPath,
+    config_hash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
+    seed: config.seed,
+    versions: { mgdarts: PACKAGE_VERSION, node: process.version, protocol: PROTOCOL_VERSION, torch: hello.torch_version, python: hello.python_version, runtime: hello.runtime_version },
+    device: hello.device,
+    devices: hello.devices,
+    dataset: { name: data.dataset, directory: data.directory, fingerprint: data.fingerprint, train: data.full_train_size, test: data.test_size },
+    created: new Date().toISOString(),
+  });
+  const [channels, ...rest] = data.image_shape;
+  void rest;
+  const sp = config.search_space;
+  const space: SpaceShape = { in_channels: channels ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
+  const search = await runSearch({ client, config, space, runDir, progress });
+  const architecture = deriveArchitecture(space, search.opMask);
+  runDir.writeJson('architecture.json', architecture);
+  const retrain = await runRetrain(client, config, architecture, runDir, progress);
+  const result = buildResult({ config, data, device: hello.device, search, retrain, architecture });
+  runDir.writeJson('result.json', result);
+  runDir.event('run_done', { test_accuracy: result.test_accuracy });
+  return { runDir: runDir.path, result, architecture };
+}
+
+/** Ctrl-C / SIGTERM: fail the pending request at once, stop the runtime, exit through the reporter (130). */
+function interruptHandler(session: RuntimeSession, progress: ProgressLine): { dispose(): void } {
+  const handler = (signal: NodeJS.Signals) => {
+    progress.log(`\n${signal}: stopping the runtime`);
+    session.client.failAll(new InterruptedError(signal));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

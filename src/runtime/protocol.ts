@@ -1,0 +1,260 @@
+// The whole wire between the controller and the Python runtime: version, op vocabulary, envelope,
+// one schema per request and per result, error codes. Nothing about the wire is written anywhere else;
+// py_runtime/mgdarts_runtime/protocol.json is generated from this file (`npm run gen:protocol`).
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { NdArray } from './ndarray.js';
+
+export const PROTOCOL_VERSION = '1.0.0';
+
+/** Candidate operations of the DARTS-like space, in the order of SPEC §1.1 (no `none`). */
+export const OP_VOCABULARY = [
+  'skip_connect',
+  'sep_conv_3x3',
+  'sep_conv_5x5',
+  'dil_conv_3x3',
+  'dil_conv_5x5',
+  'avg_pool_3x3',
+  'max_pool_3x3',
+] as const;
+export type OpName = (typeof OP_VOCABULARY)[number];
+
+export function opVocabularyHash(ops: readonly string[] = OP_VOCABULARY): string {
+  return createHash('sha256').update(ops.join('\n')).digest('hex').slice(0, 16);
+}
+
+export const ERROR_CODES = [
+  'runtime.bad_request', // malformed frame or envelope
+  'runtime.unknown_type', // request type not in the vocabulary
+  'runtime.bad_params', // params fail validation
+  'runtime.not_ready', // e.g. train_epoch before build_supernet
+  'runtime.cancelled', // the request was cancelled (cancel or shutdown)
+  'runtime.nan_loss', // loss became NaN or infinite
+  'runtime.oom', // device out of memory
+  'runtime.data_not_found', // dataset files missing or unreadable
+  'runtime.internal', // anything else; carries the traceback
+] as const;
+export type RuntimeErrorCode = (typeof ERROR_CODES)[number];
+
+/** Requests the runtime serves between batches of a running request; they are never queued. */
+export const CONTROL_TYPES = ['status', 'cancel', 'shutdown'] as const;
+
+const ndarray = z.instanceof(NdArray);
+const int = z.number().int();
+const nonNegInt = int.nonnegative();
+const posInt = int.positive();
+const fraction = z.number().min(0).max(1);
+
+const AugmentSchema = z.strictObject({
+  crop_padding: nonNegInt,
+  flip: z.boolean(),
+  cutout: nonNegInt,
+});
+
+const SgdSchema = z.strictObject({
+  momentum: z.number().min(0).max(1),
+  weight_decay: z.number().min(0),
+  grad_clip: z.number().positive().nullable(),
+});
+
+/** One schema per request type: params and result. */
+export const REQUESTS = {
+  hello: {
+    params: z.strictObject({
+      protocol_version: z.string(),
+      op_vocab_hash: z.string(),
+      client: z.string(),
+    }),
+    result: z.strictObject({
+      protocol_version: z.string(),
+      runtime_version: z.string(),
+      torch_version: z.string(),
+      python_version: z.string(),
+      device: z.string(),
+      devices: z.array(z.string()),
+      op_vocab_hash: z.string(),
+      pid: posInt,
+      threads: posInt,
+    }),
+  },
+  status: {
+    params: z.strictObject({}),
+    result: z.strictObject({
+      state: z.enum(['idle', 'busy']),
+      request_id: z.string().nullable(),
+      request_type: z.string().nullable(),
+      batches_done: nonNegInt.nullable(),
+      batches_total: nonNegInt.nullable(),
+      uptime_s: z.number(),
+    }),
+  },
+  cancel: {
+    params: z.strictObject({ target: z.string() }),
+    result: z.strictObject({ cancelled: z.boolean() }),
+  },
+  shutdown: {
+    params: z.strictObject({}),
+    result: z.strictObject({}),
+  },
+  echo: {
+    params: z.strictObject({ value: z.unknown() }),
+    result: z.strictObject({ value: z.unknown() }),
+  },
+  load_data: {
+    params: z.strictObject({
+      dataset: z.string(),
+      data_dir: z.string().nullable(),
+      sample_dir: z.string(),
+      valid_fraction: fraction,
+      seed: nonNegInt,
+      train_limit: posInt.nullable(),
+    }),
+    result: z.strictObject({
+      dataset: z.string(),
+      directory: z.string(),
+      train_size: nonNegInt,
+      valid_size: nonNegInt,
+      test_size: nonNegInt,
+      full_train_size: nonNegInt,
+      num_classes: posInt,
+      image_shape: z.array(posInt),
+      fingerprint: z.string(),
+    }),
+  },
+  build_supernet: {
+    params: z.strictObject({
+      channels: posInt,
+      layers: posInt,
+      nodes: posInt,
+      reduction_cells: z.array(nonNegInt),
+      stem_stride: z.union([z.literal(1), z.literal(2)]),
+      ops: z.array(z.string()).min(1),
+      seed: nonNegInt,
+      channels_last: z.boolean(),
+    }),
+    result: z.strictObject({
+      params_supernet: nonNegInt,
+      size_counted: nonNegInt,
+      live_ops: nonNegInt,
+      op_mask: ndarray,
+    }),
+  },
+  train_epoch: {
+    params: z.strictObject({
+      phase: z.enum(['warmup', 'search']),
+      stage: z.string(),
+      epoch: nonNegInt,
+      batch_size: posInt,
+      reg_lambda: z.number().min(0),
+      mu: z.number().min(0),
+      lr: z.strictObject({ weights: z.number().min(0), alpha: z.number().min(0), op_threshold: z.number().min(0) }),
+      sgd: SgdSchema,
+      commit: z.boolean(),
+      augment: AugmentSchema,
+      max_batches: posInt.nullable(),
+      seed: nonNegInt,
+    }),
+    result: z.strictObject({
+      batches: nonNegInt,
+      samples: nonNegInt,
+      mean_ce: z.number(),
+      mean_reg_op: z.number(),
+      mean_r_thr: z.number(),
+      train_accuracy: z.number(),
+      ops_pruned: nonNegInt,
+      live_ops: nonNegInt,
+      size_counted: nonNegInt,
+      op_mask: ndarray,
+      alpha: ndarray,
+      seconds: z.number(),
+      /** CUDA: peak allocated during the epoch; CPU: the process's peak resident set so far. */
+      peak_memory_bytes: nonNegInt,
+    }),
+  },
+  evaluate: {
+    params: z.strictObject({
+      model: z.enum(['supernet', 'eval']),
+      split: z.enum(['valid', 'test']),
+      batch_size: posInt,
+    }),
+    result: z.strictObject({ loss: z.number(), accuracy: z.number(), samples: nonNegInt }),
+  },
+  build_eval: {
+    params: z.strictObject({
+      architecture: z.record(z.string(), z.unknown()),
+      auxiliary: z.boolean(),
+      seed: nonNegInt,
+      channels_last: z.boolean(),
+    }),
+    result: z.strictObject({ params: nonNegInt, params_with_aux: nonNegInt }),
+  },
+  train_eval_epoch: {
+    params: z.strictObject({
+      epoch: nonNegInt,
+      batch_size: posInt,
+      lr: z.number().min(0),
+      sgd: SgdSchema,
+      drop_path_prob: fraction,
+      aux_weight: z.number().min(0),
+      augment: AugmentSchema,
+      max_batches: posInt.nullable(),
+      seed: nonNegInt,
+    }),
+    result: z.strictObject({
+      batches: nonNegInt,
+      samples: nonNegInt,
+      loss: z.number(),
+      accuracy: z.number(),
+      seconds: z.number(),
+    }),
+  },
+  save_model: {
+    params: z.strictObject({ path: z.string() }),
+    result: z.strictObject({ path: z.string(), bytes: nonNegInt }),
+  },
+} as const;
+
+export type RequestType = keyof typeof REQUESTS;
+export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
+export type RequestParams<T extends RequestType> = z.input<(typeof REQUESTS)[T]['params']>;
+export type RequestResult<T extends RequestType> = z.output<(typeof REQUESTS)[T]['result']>;
+
+/** Controller → runtime. */
+export const RequestEnvelopeSchema = z.strictObject({
+  id: z.string(),
+  type: z.string(),
+  params: z.record(z.string(), z.unknown()),
+});
+export type RequestEnvelope = z.infer<typeof RequestEnvelopeSchema>;
+
+export const ProgressEventSchema = z.strictObject({
+  name: z.literal('progress'),
+  batch: nonNegInt,
+  batches: nonNegInt,
+  loss: z.number(),
+  seconds: z.number(),
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+
+export const ErrorBodySchema = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  ename: z.string(),
+  traceback: z.string().nullable(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Runtime → controller: exactly one `result` or `error` per request, any number of `event`s before it. */
+export const ReplyEnvelopeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ id: z.string(), kind: z.literal('result'), type: z.string(), result: z.record(z.string(), z.unknown()) }),
+  z.strictObject({ id: z.string(), kind: z.literal('error'), type: z.string(), error: ErrorBodySchema }),
+  z.strictObject({ id: z.string(), kind: z.literal('event'), type: z.string(), event: ProgressEventSchema }),
+]);
+export type ReplyEnvelope = z.infer<typeof ReplyEnvelopeSchema>;
+
+/** Dtypes allowed for raw array frames, with their element sizes. */
+export const DTYPES = { uint8: 1, int32: 4, int64: 8, float32: 4, float64: 8 } as const;
+export type Dtype = keyof typeof DTYPES;
+
+/** The key that marks an array descriptor inside a header: `{__ndarray__: {dtype, shape, buffer}}`. */
+export const NDARRAY_KEY = '__ndarray__';

@@ -1,0 +1,88 @@
+// Derives the exported architecture (architecture.json) from the committed op mask (SPEC §5.1):
+// every surviving op on every edge is kept; node outputs are plain sums.
+import type { NdArray } from '../runtime/ndarray.js';
+import type { OpName } from '../runtime/protocol.js';
+import { OPS } from './ops.js';
+import { cellEdges, edgeStride, planCells } from './darts-like.js';
+
+export const ARCHITECTURE_FORMAT = 'mgdarts.architecture/1';
+
+export interface ArchitectureOp {
+  op: OpName;
+  edge: number;
+  from: number;
+  to: number;
+  widths: number[];
+}
+
+export interface ArchitectureCell {
+  index: number;
+  reduction: boolean;
+  channels: number;
+  input_widths: number[];
+  node_widths: number[];
+  ops: ArchitectureOp[];
+}
+
+export interface Architecture {
+  format: typeof ARCHITECTURE_FORMAT;
+  search_space: 'darts_like';
+  in_channels: number;
+  num_classes: number;
+  channels: number;
+  stem_stride: number;
+  layers: number;
+  nodes: number;
+  cells: ArchitectureCell[];
+}
+
+export interface SpaceShape {
+  in_channels: number;
+  num_classes: number;
+  channels: number;
+  layers: number;
+  nodes: number;
+  stem_stride: number;
+  ops: readonly OpName[];
+}
+
+/** `opMask` is the committed mask, uint8 (layers, edges, ops). */
+export function deriveArchitecture(space: SpaceShape, opMask: NdArray): Architecture {
+  const edges = cellEdges(space.nodes);
+  const cells = planCells(space.layers, space.channels).map((cell): ArchitectureCell => {
+    const ops: ArchitectureOp[] = [];
+    for (const edge of edges) {
+      space.ops.forEach((name, k) => {
+        if (opMask.at(cell.index, edge.index, k)) ops.push({ op: name, edge: edge.index, from: edge.from, to: edge.to, widths: OPS[name].widths(cell.channels) });
+      });
+    }
+    const c = cell.channels;
+    return { index: cell.index, reduction: cell.reduction, channels: c, input_widths: [c, c], node_widths: Array(space.nodes).fill(c), ops };
+  });
+  return { format: ARCHITECTURE_FORMAT, search_space: 'darts_like', ...pick(space), cells };
+}
+
+function pick(s: SpaceShape) {
+  return { in_channels: s.in_channels, num_classes: s.num_classes, channels: s.channels, stem_stride: s.stem_stride, layers: s.layers, nodes: s.nodes };
+}
+
+/** The reference's size counter (SPEC §3.4) over the live ops of a mask, at nominal widths. */
+export function countedSize(space: Pick<SpaceShape, 'channels' | 'layers' | 'nodes' | 'ops'>, opMask: NdArray): number {
+  const edges = cellEdges(space.nodes);
+  let total = 0;
+  for (const cell of planCells(space.layers, space.channels)) {
+    for (const edge of edges) {
+      space.ops.forEach((name, k) => {
+        if (opMask.at(cell.index, edge.index, k)) total += OPS[name].countedCost(cell.channels, edgeStride(cell, edge));
+      });
+    }
+  }
+  return total;
+}
+
+/** Ops per family in an architecture, for summaries. */
+export function opCounts(arch: Architecture): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const cell of arch.cells) for (const op of cell.ops) counts[op.op] = (counts[op.op] ?? 0) + 1;
+  return counts;
+}
