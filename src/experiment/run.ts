@@ -6,7 +6,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { InterruptedError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { PROTOCOL_VERSION } from '../runtime/protocol.js';
-import { findPython } from '../runtime/python.js';
+import { ensurePython } from '../runtime/python.js';
 import { openSession, type RuntimeSession } from '../runtime/session.js';
 import { deriveArchitecture, type Architecture, type SpaceShape } from '../search-space/derive.js';
 import { ProgressLine } from './progress.js';
@@ -47,7 +47,8 @@ export function prepareConfig(options: RunOptions): { config: ExperimentConfig; 
 
 export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const { config, path, datasetDir } = prepareConfig(options);
-  if (!options.runtime) findPython(); // a missing environment is named before a run directory exists
+  // A missing or broken environment is named (or created) before a run directory exists.
+  if (!options.runtime) await ensurePython((line) => process.stderr.write(`mgdarts: ${line}\n`));
   const runDir = RunDir.create(options.out ?? 'runs', config.name);
   runDir.writeJson('config.json', config);
   const progress = new ProgressLine(process.stderr, options.quiet);

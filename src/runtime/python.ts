@@ -55,3 +55,10 @@ export async function pythonReady(python: string): Promise<boolean> {
   const probe = await execa(python, ['-c', 'import torch, zmq, msgpack, numpy'], { reject: false, timeout: 120_000 });
   return probe.exitCode === 0;
 }
+
+/** The interpreter to use; on first use (no MGDARTS_PYTHON, no venv yet) the venv is created. */
+export async function ensurePython(log: (line: string) => void): Promise<string> {
+  if (process.env.MGDARTS_PYTHON || hasPython()) return findPython();
+  log("first run: setting up the runtime's Python environment (once; `npx mgdarts setup` does the same)");
+  return setupPythonEnv(log);
+}
