@@ -37,10 +37,9 @@ def _to_wire(value: Any, buffers: list) -> Any:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
-        if array.dtype == np.bool_:
-            array = array.astype(np.uint8)
-        buffers.append(memoryview(array).cast("B"))
+        array = value.astype(np.uint8) if value.dtype == np.bool_ else value
+        flat = np.ascontiguousarray(array).reshape(-1)  # 1-d, so memoryview can cast any shape, 0-d and empty too
+        buffers.append(memoryview(flat).cast("B"))
         key = spec()["ndarray_key"]
         return {key: {"dtype": array.dtype.name, "shape": list(array.shape), "buffer": len(buffers)}}
     if isinstance(value, np.generic):  # NumPy scalars become Python numbers before packing

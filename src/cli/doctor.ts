@@ -49,7 +49,7 @@ export async function probePython(interpreter: string): Promise<PythonReport> {
     return await Promise.race([probe(), timeout]);
   } catch (err) {
     throw new PythonEnvError(
-      `the runtime's Python (${interpreter}) is not usable: ${(err as Error).message.split('\n').slice(-3).join(' ').trim()}`,
+      `the runtime's Python (${interpreter}) is not usable: ${describePythonError(err)}`,
       'run `npx mgdarts setup` to (re)install requirements.txt, or point MGDARTS_PYTHON at a working interpreter',
       err,
     );
@@ -57,6 +57,14 @@ export async function probePython(interpreter: string): Promise<PythonReport> {
     clearTimeout(timer);
     python.exit();
   }
+}
+
+/** pythonia puts the Python traceback in `stack` (with colours) and leaves `message` empty. */
+function describePythonError(err: unknown): string {
+  const e = err as Error;
+  const text = `${e.message}\n${e.stack ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.reverse().find((l) => /(Error|Exception)\b/.test(l) && !/^at /.test(l)) ?? lines.at(-1) ?? 'unknown error';
 }
 
 export async function runDoctor(dataDir?: string): Promise<number> {

@@ -28,7 +28,7 @@ export function loadConfig(path: string): ExperimentConfig {
 }
 
 export function parseConfig(raw: unknown, source = '(config)'): ExperimentConfig {
-  const parsed = ExperimentSchema.safeParse(raw);
+  const parsed = ExperimentSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error));
   return parsed.data;
 }
@@ -40,8 +40,32 @@ export function formatIssues(error: z.ZodError): ConfigIssue[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: 'unknown key' }));
     }
-    return [{ path: path || '(root)', message: issue.message }];
+    return [{ path: path || '(root)', message: describeIssue(issue) }];
   });
+}
+
+/** "expected ≥ 1, got 0" where zod knows the bound and the value; zod's own text otherwise. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
+  switch (issue.code) {
+    case 'too_small':
+      return `expected ${issue.inclusive ? '≥' : '>'} ${issue.minimum}${got}`;
+    case 'too_big':
+      return `expected ${issue.inclusive ? '≤' : '<'} ${issue.maximum}${got}`;
+    case 'invalid_type':
+      return `expected ${issue.expected}${'input' in issue ? `, got ${describeType(issue.input)}` : ''}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+    default:
+      return issue.message + got;
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === undefined) return 'nothing (the key is missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
 function formatPath(path: PropertyKey[]): string {

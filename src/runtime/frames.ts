@@ -8,6 +8,7 @@ import { NdArray } from './ndarray.js';
 const packr = new Packr({ useRecords: false, int64AsType: 'auto' as 'number', mapsAsObjects: true });
 
 const INT32_LIMIT = 2 ** 31;
+const INT64_LIMIT = 2 ** 63;
 
 export class FrameError extends Error {
   override name = 'FrameError';
@@ -30,6 +31,10 @@ export function decodeFrames(frames: readonly Buffer[]): unknown {
   } catch (err) {
     throw new FrameError(`header frame is not valid msgpack: ${(err as Error).message}`);
   }
+  // Every message is a map; msgpackr decodes some invalid bytes (0xc1) to placeholder objects.
+  if (header === null || typeof header !== 'object' || Object.getPrototypeOf(header) !== Object.prototype) {
+    throw new FrameError('header frame is not a msgpack map');
+  }
   return fromWire(header, rest);
 }
 
@@ -40,8 +45,11 @@ function toWire(value: unknown, buffers: Buffer[]): unknown {
     buffers.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return { [NDARRAY_KEY]: { dtype: value.dtype, shape: [...value.shape], buffer: buffers.length } };
   }
-  // msgpackr writes integers beyond 32 bits as float64; as BigInt they go out as int64 and stay integers.
-  if (typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) >= INT32_LIMIT) return BigInt(value);
+  // msgpackr writes integers beyond 32 bits as float64; as BigInt they go out as int64 and stay integers
+  // (every integer-valued double in int64 range, 2^53 included: it is exact, just not "safe").
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= INT32_LIMIT && value >= -INT64_LIMIT && value < INT64_LIMIT) {
+    return BigInt(value);
+  }
   if (Array.isArray(value)) return value.map((v) => toWire(v, buffers));
   if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
     const out: Record<string, unknown> = {};
@@ -65,7 +73,7 @@ function fromWire(value: unknown, buffers: readonly Buffer[]): unknown {
 
 function decodeArray(descriptor: unknown, buffers: readonly Buffer[]): NdArray {
   const d = descriptor as { dtype?: unknown; shape?: unknown; buffer?: unknown };
-  if (typeof d?.dtype !== 'string' || !(d.dtype in DTYPES)) throw new FrameError(`array descriptor has unknown dtype ${String(d?.dtype)}`);
+  if (typeof d?.dtype !== 'string' || !Object.hasOwn(DTYPES, d.dtype)) throw new FrameError(`array descriptor has unknown dtype ${String(d?.dtype)}`);
   if (!Array.isArray(d.shape) || !d.shape.every((n) => Number.isInteger(n) && n >= 0)) {
     throw new FrameError('array descriptor shape must be a list of non-negative integers');
   }

@@ -1,6 +1,7 @@
 // The private runtime process: spawned with execa, watched, stopped; it dies with the CLI.
 import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PY_RUNTIME_DIR } from '../paths.js';
@@ -40,6 +41,8 @@ export class RuntimeProcess {
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         this.exitInfo = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        // The ipc socket file outlives its process (libzmq leaves it, a killed runtime cannot): its name is ours.
+        if (endpoint.startsWith('ipc://')) rmSync(endpoint.slice('ipc://'.length), { force: true });
         for (const l of this.exitListeners) l(this.exitInfo);
         resolve(this.exitInfo);
       });
