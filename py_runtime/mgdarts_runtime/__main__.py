@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import threading
 
 import torch
 
@@ -13,6 +15,14 @@ from .handlers import make_handlers
 from .parent import ParentWatch
 from .server import Server
 from .state import RuntimeState
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # Unwinds through the server's cleanup; a torch op stuck for 10 s more does not keep us alive.
+    timer = threading.Timer(10.0, os._exit, args=(1,))
+    timer.daemon = True
+    timer.start()
+    raise SystemExit(0)
 
 
 def main() -> None:
@@ -26,6 +36,7 @@ def main() -> None:
     logging.basicConfig(level=args.log_level, format="[runtime] %(levelname)s %(name)s: %(message)s")
     # Ctrl-C in a terminal reaches the whole process group; the controller decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parent = ParentWatch(args.parent_pid)
     faults.on_start()
     if args.threads:

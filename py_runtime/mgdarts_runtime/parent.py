@@ -17,13 +17,14 @@ class ParentWatch:
         if parent_pid is None:
             return
         if sys.platform.startswith("linux"):
-            # The kernel kills us the moment the parent dies, even in the middle of a batch.
+            # The kernel sends SIGTERM the moment the parent dies; the handler installed by __main__
+            # exits cleanly (socket closed, ipc file removed) as soon as the current torch op returns.
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         self.check()  # the parent may have died before prctl took effect
 
     def check(self) -> None:
         """Polling fallback (and the only watch off Linux): exit when the parent is gone."""
         if self.parent_pid is not None and os.getppid() != self.parent_pid:
             log.warning("controller (pid %d) is gone; runtime exits", self.parent_pid)
-            os._exit(0)
+            raise SystemExit(0)

@@ -6,6 +6,7 @@ import collections
 import logging
 import time
 import traceback
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -82,8 +83,23 @@ class Server:
                     self.dispatch(*self._receive())
                 self.parent.check()
         finally:
+            self._cancel_queued()
             self.socket.close()
             self.context.term()
+            if self.endpoint.startswith("ipc://"):
+                Path(self.endpoint[len("ipc://"):]).unlink(missing_ok=True)
+
+    def _cancel_queued(self) -> None:
+        """Requests still queued at shutdown get their one reply: cancelled."""
+        while self.queue:
+            identity, frames = self.queue.popleft()
+            try:
+                message = wire.decode(frames)
+                request_id, request_type = str(message.get("id", "")), str(message.get("type", ""))
+            except (wire.FrameError, AttributeError):
+                continue
+            error = {"code": "runtime.cancelled", "message": "runtime shutting down", "ename": "Cancelled", "traceback": None}
+            self.send(identity, {"id": request_id, "kind": "error", "type": request_type, "error": error})
 
     def send(self, identity: bytes, message: dict) -> None:
         self.socket.send_multipart([identity, *wire.encode(message)], copy=False)

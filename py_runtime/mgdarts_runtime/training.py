@@ -101,6 +101,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
                 opt.step()
         meter.add(ce, logits, y)
         faults.maybe_crash(i)
+        faults.maybe_slow(i)
         if ctx.progress_due(i, len(batches)):
             _check_finite(meter, p.stage, p.epoch, i)
             ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)
@@ -159,6 +160,7 @@ def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         opt.step()
         meter.add(loss, logits, y)
         faults.maybe_crash(i)
+        faults.maybe_slow(i)
         if ctx.progress_due(i, len(batches)):
             _check_finite(meter, "retrain", p.epoch, i)
             ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)

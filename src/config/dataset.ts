@@ -11,9 +11,14 @@ export function hasFashionMnist(dir: string): boolean {
   return FASHION_MNIST_FILES.every((f) => existsSync(join(dir, f)) || existsSync(join(dir, `${f}.gz`)));
 }
 
-/** Where `fashion-mnist` is looked for, in order: --data-dir / config, MGDARTS_DATA, the Debian path. */
+/**
+ * Where `fashion-mnist` is looked for: the directory the user named (--data-dir or the config), else
+ * MGDARTS_DATA, else the Debian path. A named directory is the only candidate: a wrong one is an error,
+ * never a silent fall-back to another copy.
+ */
 export function fashionMnistCandidates(dataDir: string | null | undefined): string[] {
-  return [dataDir, process.env.MGDARTS_DATA, DEBIAN_FASHION_MNIST].filter((d): d is string => !!d).map((d) => resolve(d));
+  const named = dataDir || process.env.MGDARTS_DATA;
+  return (named ? [named] : [DEBIAN_FASHION_MNIST]).map((d) => resolve(d));
 }
 
 /** The directory holding the dataset's files; throws DatasetNotFoundError naming every place searched. */

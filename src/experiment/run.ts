@@ -49,16 +49,17 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const { config, path, datasetDir } = prepareConfig(options);
   // A missing or broken environment is named (or created) before a run directory exists.
   if (!options.runtime) await ensurePython((line) => process.stderr.write(`mgdarts: ${line}\n`));
-  const runDir = RunDir.create(options.out ?? 'runs', config.name);
-  runDir.writeJson('config.json', config);
   const progress = new ProgressLine(process.stderr, options.quiet);
-  progress.log(`run directory: ${runDir.path}`);
   const session = await openSession({
     endpoint: options.runtime, device: config.device === 'auto' ? undefined : config.device, threads: config.threads ?? undefined,
     verbose: options.verbose, env: options.runtimeEnv,
   });
   const stopOnSignal = interruptHandler(session, progress);
   try {
+    // Created only once the runtime answers, so a failed start leaves nothing behind.
+    const runDir = RunDir.create(options.out ?? 'runs', config.name);
+    runDir.writeJson('config.json', config);
+    progress.log(`run directory: ${runDir.path}`);
     return await execute(session, config, path, datasetDir, runDir, progress);
   } finally {
     stopOnSignal.dispose();

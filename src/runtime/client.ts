@@ -31,6 +31,8 @@ interface Pending {
 
 export type HelloResult = RequestResult<'hello'>;
 
+const DISCONNECT_GRACE_MS = 500;
+
 export class RuntimeClient {
   private readonly pending = new Map<string, Pending>();
   private readonly transport: Transport;
@@ -40,7 +42,12 @@ export class RuntimeClient {
     this.transport = new Transport(endpoint, {
       onMessage: (m) => this.onMessage(m),
       onBadFrame: (e) => this.onBadFrame(e),
-      onDisconnect: () => this.failAll(new RuntimeLostError(`connection to the runtime at ${endpoint} dropped`, this.pendingNames())),
+      // A dying private runtime drops the connection just before its exit is seen; waiting a moment
+      // lets the exit (with its reason and stderr) be the error that is reported.
+      onDisconnect: () => {
+        const lost = new RuntimeLostError(`connection to the runtime at ${endpoint} dropped`, this.pendingNames());
+        setTimeout(() => this.failAll(lost), DISCONNECT_GRACE_MS).unref();
+      },
     });
   }
 

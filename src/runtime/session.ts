@@ -24,7 +24,7 @@ export interface RuntimeSession {
 
 export async function openSession(options: SessionOptions = {}): Promise<RuntimeSession> {
   if (options.endpoint) {
-    const { client, hello } = await RuntimeClient.connect(options.endpoint, options.helloTimeoutMs ?? 10_000);
+    const { client, hello } = await RuntimeClient.connect(options.endpoint, options.helloTimeoutMs ?? 8_000);
     return { client, hello, close: async () => client.close() };
   }
   const proc = RuntimeProcess.spawn({ python: findPython(), device: options.device, threads: options.threads, env: options.env, verbose: options.verbose });
