@@ -47,11 +47,30 @@ async function inProcess() {
   return JSON.parse(stdout.trim().split('\n').pop()).seconds;
 }
 
-// The first epoch of each warms allocators and caches; medians of the rest are compared.
-const py = (await inProcess()).slice(1);
-const ts = (await overZeroMq()).slice(1);
-const fmt = (xs) => xs.map((x) => x.toFixed(3)).join(' ');
-console.log(`search epoch, 10 batches of 64, supernet C=8 L=3, ${threads} torch thread(s), ${epochs - 1} timed epochs each`);
+async function echoLatencyMs(n = 200) {
+  const session = await openSession({ threads });
+  try {
+    await session.client.request('echo', { value: 0 });
+    const start = performance.now();
+    for (let i = 0; i < n; i++) await session.client.request('echo', { value: i });
+    return (performance.now() - start) / n;
+  } finally {
+    await session.close();
+  }
+}
+
+// Rounds alternate the two sides so drifts in machine load hit both; the first epoch of every run warms
+// allocators and caches and is dropped. Compared: medians over all timed epochs.
+const rounds = Number(process.env.BRIDGE_ROUNDS ?? 2);
+const py = [];
+const ts = [];
+for (let r = 0; r < rounds; r++) {
+  py.push(...(await inProcess()).slice(1));
+  ts.push(...(await overZeroMq()).slice(1));
+}
+const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
+console.log(`search epoch of 10 batches of 64 (supernet C=8, L=3), ${threads} torch thread(s), ${rounds} rounds × ${epochs - 1} timed epochs`);
 console.log(`in-process Python : median ${median(py).toFixed(3)} s  [${fmt(py)}]`);
 console.log(`TypeScript + ZMQ  : median ${median(ts).toFixed(3)} s  [${fmt(ts)}]`);
 console.log(`ratio (TS / in-process): ${(median(ts) / median(py)).toFixed(3)}  (target ≤ 1.02)`);
+console.log(`request round trip (echo): ${(await echoLatencyMs()).toFixed(3)} ms`);

@@ -1,6 +1,7 @@
 """The hot loops: one search epoch, one retraining epoch, and evaluation, each over all its batches."""
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +169,25 @@ def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     return {"batches": len(batches), "samples": meter.samples, "loss": meter.mean_loss(), "accuracy": meter.accuracy(), "seconds": time.monotonic() - start}
 
 
+@contextlib.contextmanager
+def batch_statistics(model: torch.nn.Module):
+    """BatchNorm normalises with each batch's own statistics and updates nothing. The supernet's running
+    statistics lag behind its pruning (a commit removes ops on the epoch's last batch), so evaluating
+    it with them measures the lag, not the network."""
+    saved = []
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            saved.append((m, m.training, m.running_mean, m.running_var, m.num_batches_tracked))
+            m.train()
+            m.running_mean = m.running_var = m.num_batches_tracked = None
+    try:
+        yield
+    finally:
+        for m, training, mean, var, count in saved:
+            m.train(training)
+            m.running_mean, m.running_var, m.num_batches_tracked = mean, var, count
+
+
 @torch.no_grad()
 def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch_size: int) -> dict:
     data = state.require_data()
@@ -177,6 +197,13 @@ def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch
         images, labels, indices = data.train_images, data.train_labels, state.valid_idx
     meter = EpochMeter.on(state.device)
     model.eval()
+    with batch_statistics(model) if model is state.supernet else contextlib.nullcontext():
+        _evaluate_batches(ctx, state, model, images, labels, indices, batch_size, meter)
+    return {"loss": meter.mean_loss(), "accuracy": meter.accuracy(), "samples": meter.samples}
+
+
+def _evaluate_batches(ctx, state, model, images, labels, indices, batch_size, meter) -> None:
+    data = state.require_data()
     chunks = list(torch.split(indices, batch_size))
     for i, idx in enumerate(chunks, start=1):
         idx = idx.to(images.device)
@@ -185,4 +212,3 @@ def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch
         logits = out[0] if isinstance(out, tuple) else out
         meter.add(F.cross_entropy(logits, labels[idx]), logits, labels[idx])
         ctx.checkpoint()
-    return {"loss": meter.mean_loss(), "accuracy": meter.accuracy(), "samples": meter.samples}
