@@ -99,6 +99,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         )
         state.channels_last = p.channels_last
         net = Supernet(config).to(state.device, memory_format=state.memory_format())
+        # Momentum, weight decay and learning rates are set from every train_epoch request.
         state.supernet, state.search_opt = net, build_search_optimizers(net, momentum=0.9, weight_decay=3e-4)
         state.evalnet = state.eval_opt = None
         return {
@@ -132,4 +133,8 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         torch.save(net.state_dict(), p.path)
         return {"path": p.path, "bytes": os.path.getsize(p.path)}
 
-    return {name: fn for name, fn in locals().items() if callable(fn) and name in spec()["requests"]}
+    return {
+        "hello": hello, "status": status, "cancel": cancel, "shutdown": shutdown, "echo": echo,
+        "load_data": load_data, "build_supernet": build_supernet, "train_epoch": train_epoch, "evaluate": evaluate,
+        "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model,
+    }

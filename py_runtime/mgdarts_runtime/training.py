@@ -80,6 +80,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     augment = AugmentConfig(**p.augment)
     meter, reg_sum, thr_sum = EpochMeter.on(state.device), torch.zeros((), device=state.device), torch.zeros((), device=state.device)
     net.train()
+    weights = net.weight_parameters()
     reset_peak_memory(state.device)
     start = time.monotonic()
     for i, idx in enumerate(batches, start=1):
@@ -95,7 +96,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         opts.zero_grad()
         loss.backward()
         if p.sgd["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(net.weight_parameters(), p.sgd["grad_clip"])
+            torch.nn.utils.clip_grad_norm_(weights, p.sgd["grad_clip"])
         opts.weights.step()
         if search:
             for opt in opts.arch():

@@ -85,10 +85,8 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
     dataset: { name: data.dataset, directory: data.directory, fingerprint: data.fingerprint, train: data.full_train_size, test: data.test_size },
     created: new Date().toISOString(),
   });
-  const [channels, ...rest] = data.image_shape;
-  void rest;
   const sp = config.search_space;
-  const space: SpaceShape = { in_channels: channels ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
+  const space: SpaceShape = { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
   const search = await runSearch({ client, config, space, runDir, progress });
   const architecture = deriveArchitecture(space, search.opMask);
   runDir.writeJson('architecture.json', architecture);

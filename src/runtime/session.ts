@@ -47,9 +47,10 @@ export async function openSession(options: SessionOptions = {}): Promise<Runtime
     hello,
     process: proc,
     close: async () => {
-      if (!proc.hasExited) await client.request('shutdown', {}, { timeoutMs: 5000 }).catch(() => undefined);
+      // A runtime that acknowledged shutdown gets time to exit; otherwise (interrupted, lost) SIGTERM now.
+      const acknowledged = !proc.hasExited && (await client.request('shutdown', {}, { timeoutMs: 5000 }).then(() => true, () => false));
       client.close();
-      await proc.stop();
+      await proc.stop(acknowledged ? 5000 : 0);
     },
   };
 }
