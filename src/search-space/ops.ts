@@ -12,22 +12,37 @@ export interface OpDeclaration {
    * sep/dil ops; a skip on a stride-2 edge is a FactorizedReduce of c² weights; pools cost nothing.
    */
   countedCost(c: number, stride: number): number;
+  /** Parameters of the op in the evaluation network at these widths (convs, affine BNs; SPEC §5.2). */
+  parameters(widths: readonly number[], stride: number): number;
 }
 
+/** Affine BatchNorm: a scale and a shift per channel. */
+const bn = (c: number) => 2 * c;
+
 function sepConv(name: OpName, k: number): OpDeclaration {
-  return { name, family: 'sep_conv', kernel: k, widths: (c) => [c, c, c], countedCost: (c) => 2 * (c * k * k + c * c) };
+  return {
+    name, family: 'sep_conv', kernel: k, widths: (c) => [c, c, c], countedCost: (c) => 2 * (c * k * k + c * c),
+    parameters: ([cin = 0, mid = 0, out = 0]) => cin * k * k + cin * mid + bn(mid) + mid * k * k + mid * out + bn(out),
+  };
 }
 
 function dilConv(name: OpName, k: number): OpDeclaration {
-  return { name, family: 'dil_conv', kernel: k, widths: (c) => [c, c], countedCost: (c) => c * k * k + c * c };
+  return {
+    name, family: 'dil_conv', kernel: k, widths: (c) => [c, c], countedCost: (c) => c * k * k + c * c,
+    parameters: ([cin = 0, out = 0]) => cin * k * k + cin * out + bn(out),
+  };
 }
 
 function pool(name: OpName): OpDeclaration {
-  return { name, family: 'pool', kernel: 3, widths: (c) => [c], countedCost: () => 0 };
+  return { name, family: 'pool', kernel: 3, widths: (c) => [c], countedCost: () => 0, parameters: ([c = 0]) => bn(c) };
 }
 
 export const OPS: Record<OpName, OpDeclaration> = {
-  skip_connect: { name: 'skip_connect', family: 'skip', kernel: 1, widths: (c) => [c], countedCost: (c, stride) => (stride === 2 ? c * c : 0) },
+  skip_connect: {
+    name: 'skip_connect', family: 'skip', kernel: 1, widths: (c) => [c], countedCost: (c, stride) => (stride === 2 ? c * c : 0),
+    // Identity on stride 1; a FactorizedReduce (two 1×1 convs into halves of c, then BN) on stride 2.
+    parameters: ([c = 0], stride) => (stride === 2 ? c * c + bn(c) : 0),
+  },
   sep_conv_3x3: sepConv('sep_conv_3x3', 3),
   sep_conv_5x5: sepConv('sep_conv_5x5', 5),
   dil_conv_3x3: dilConv('dil_conv_3x3', 3),
