@@ -1,4 +1,5 @@
-"""The DARTS-like search super-net with per-cell α, op thresholds and committed op masks (SPEC §1.1, §2, §3)."""
+"""The DARTS-like search super-net: per-cell α and thresholds at three granularities, committed masks, stage
+heads (SPEC §1.1, §2, §3, §4.1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .masks import edge_node_membership, guarded_op_masks, node_edge_slices, num_edges
-from .ops import PRIMITIVES, FactorizedReduce, ReLUConvBN, Zero, build_op, conv_weight_count
+from .heads import stage_head
+from .masks import edge_node_membership, guarded_op_masks, num_edges
+from .ops import PRIMITIVES, counted_weights, live_weights
+from .search_cell import SearchCell
+from .units import GRANULARITIES, FilterGate, UnitOp, Units, sum_counts
+
+__all__ = ["PRUNED_ALPHA_SHIFT", "SearchCell", "Supernet", "SupernetConfig"]
 
 PRUNED_ALPHA_SHIFT = 10000.0  # SPEC §3.2: a pruned op's α is moved down by this much
 
@@ -22,6 +28,15 @@ class SupernetConfig:
     nodes: int = 4
     ops: tuple[str, ...] = PRIMITIVES
     reductions: tuple[int, ...] | None = None  # the controller's plan; None: the rule below
+    granularities: frozenset[str] = frozenset({"operation"})  # any non-empty subset of GRANULARITIES (SPEC §2)
+    stage_heads: bool = False  # build aux heads 1 and 2 for forward(x, last_cell) at stage ends (SPEC §4.1)
+
+    def __post_init__(self) -> None:
+        chosen = frozenset(self.granularities)
+        unknown = sorted(chosen - set(GRANULARITIES))
+        if not chosen or unknown:
+            raise ValueError(f"granularities must be a non-empty subset of {list(GRANULARITIES)}, got {sorted(chosen)}")
+        object.__setattr__(self, "granularities", chosen)
 
     def reduction_cells(self) -> tuple[int, ...]:
         """Cells L//3 and 2L//3 (SPEC §1.1), without duplicates: L=1 → (0,), L=2 → (0, 1)."""
@@ -37,79 +52,57 @@ class SupernetConfig:
             out.append(c)
         return tuple(out)
 
+    def stage_ends(self) -> tuple[int, int, int]:
+        """Last cell of stages 1, 2, 3: L//3 - 1, 2L//3 - 1, L - 1 (SPEC §1.1); -1 means an empty stage (L < 3)."""
+        return self.layers // 3 - 1, 2 * self.layers // 3 - 1, self.layers - 1
 
-def _empty_node(s: Tensor, width: int, stride: int) -> Tensor:
-    """Zeros standing in for a node with no ops: (N, width, ⌈H/stride⌉, ⌈W/stride⌉)."""
-    n, _, h, w = s.shape
-    return s.new_zeros(n, width, -(-h // stride), -(-w // stride))
-
-
-class SearchCell(nn.Module):
-    """One searched cell: preprocess, 14 edges × K ops, node = Σ sigmoid(α)·mask·op (SPEC §1.1, §2)."""
-
-    def __init__(
-        self, c_pp: int, c_p: int, c: int, reduction: bool, reduction_prev: bool, ops: tuple[str, ...], nodes: int
-    ) -> None:
-        super().__init__()
-        self.reduction, self.channels, self.num_ops = reduction, c, len(ops)
-        pre0: nn.Module = FactorizedReduce(c_pp, c, False) if reduction_prev else ReLUConvBN(c_pp, c, 1, 1, 0, False)
-        self.preprocess0 = pre0
-        self.preprocess1 = ReLUConvBN(c_p, c, 1, 1, 0, False)
-        self.node_slices = node_edge_slices(nodes)
-        # stride 2 on the edges leaving the two cell inputs of a reduction cell
-        self.edge_strides = [
-            2 if reduction and e - s.start < 2 else 1 for s in self.node_slices for e in range(s.start, s.stop)
-        ]
-        self.edges = nn.ModuleList(
-            nn.ModuleList(build_op(name, c, stride, search=True) for name in ops) for stride in self.edge_strides
-        )
-        self.live_ops: list[list[int]] = [list(range(len(ops))) for _ in self.edge_strides]  # host-side live set
-
-    def prune(self, edge: int, op: int) -> None:
-        """Replace an op by Zero (freeing its parameters) and drop it from the live set."""
-        self.edges[edge][op] = Zero(self.edge_strides[edge])
-        self.live_ops[edge] = [k for k in self.live_ops[edge] if k != op]
-
-    def forward(self, s0: Tensor, s1: Tensor, weights: Tensor, masks: Tensor) -> Tensor:
-        """weights, masks: (E, K). Pruned ops are not run at all (SPEC §3.2)."""
-        gate = (weights * masks).reshape(-1).unbind(0)  # E·K scalars, edge-major
-        states = [self.preprocess0(s0), self.preprocess1(s1)]
-        stride = 2 if self.reduction else 1
-        for node in self.node_slices:
-            acc: Tensor | None = None
-            for e in range(node.start, node.stop):
-                h, ops = states[e - node.start], self.edges[e]
-                for k in self.live_ops[e]:
-                    y = ops[k](h) * gate[e * self.num_ops + k]
-                    acc = y if acc is None else acc + y
-            states.append(acc if acc is not None else _empty_node(states[1], self.channels, stride))
-        return torch.cat(states[2:], dim=1)  # (N, nodes·C, H', W')
+    def units(self) -> Units:
+        return Units.of(self.granularities)
 
 
 class Supernet(nn.Module):
-    """Stem, L search cells with their own architecture tensors, global pool + linear (SPEC §1.1)."""
+    """Stem, L search cells with their own architecture tensors, global pool + linear (SPEC §1.1).
+
+    Thresholds are (L, E, K) Parameters, one scalar per (cell, edge, op) and level: t_op always, t_filter and
+    t_weight with those levels (used by sep/dil ops only), plus (L, 2) preprocess filter thresholds.
+    """
 
     def __init__(self, config: SupernetConfig) -> None:
         super().__init__()
         self.config = config
-        cfg, c = config, config.channels
+        cfg, c, units = config, config.channels, config.units()
+        self.has_op_level = "operation" in cfg.granularities
         self.stem = nn.Sequential(
             nn.Conv2d(cfg.in_channels, 3 * c, 3, cfg.stem_stride, 1, bias=False), nn.BatchNorm2d(3 * c)
         )
         reductions = set(cfg.reduction_cells())
-        c_pp, c_p, cells = 3 * c, 3 * c, []
+        c_pp, c_p, cells, widths = 3 * c, 3 * c, [], []
         for i, c_cell in enumerate(cfg.cell_channels()):
-            cells.append(SearchCell(c_pp, c_p, c_cell, i in reductions, i - 1 in reductions, cfg.ops, cfg.nodes))
+            cells.append(
+                SearchCell(c_pp, c_p, c_cell, i in reductions, i - 1 in reductions, cfg.ops, cfg.nodes, units)
+            )
             c_pp, c_p = c_p, cfg.nodes * c_cell
+            widths.append(c_p)
         self.cells = nn.ModuleList(cells)
         self.global_pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_p, cfg.num_classes)
         shape = (cfg.layers, num_edges(cfg.nodes), len(cfg.ops))  # (L, E, K)
-        self.alphas = nn.Parameter(torch.zeros(shape))
-        self.op_thresholds = nn.Parameter(torch.zeros(shape))
+        self.alphas = nn.Parameter(torch.zeros(shape), requires_grad=self.has_op_level)
+        self.op_thresholds = nn.Parameter(torch.zeros(shape), requires_grad=self.has_op_level)
         self.register_buffer("committed", torch.ones(shape))
-        sizes = [[[float(sum(p.numel() for p in op.parameters())) for op in ops] for ops in cl.edges] for cl in cells]
-        self.register_buffer("op_sizes", torch.tensor(sizes), persistent=False)  # (L, E, K) size_o = params of op
+        sizes = [[[float(live_weights(op)) for op in ops] for ops in cl.edges] for cl in cells]
+        self.register_buffer("op_sizes", torch.tensor(sizes), persistent=False)  # (L, E, K) size_o, live weights
+        self.filter_thresholds = nn.Parameter(torch.zeros(shape)) if units.filter else None  # (L, E, K)
+        self.preprocess_thresholds = nn.Parameter(torch.zeros(cfg.layers, 2)) if units.filter else None  # (L, 2)
+        self.weight_thresholds = nn.Parameter(torch.zeros(shape)) if units.weight else None  # (L, E, K)
+        has_units = [[[float(isinstance(op, UnitOp)) for op in ops] for ops in cl.edges] for cl in cells]
+        self.register_buffer("has_units", torch.tensor(has_units), persistent=False)  # (L, E, K) 1 for sep/dil
+        # Built last so that every other parameter draws the same random numbers as without heads.
+        ends = cfg.stage_ends()
+        self.aux_head1 = stage_head(1, widths[ends[0]], cfg.num_classes) if cfg.stage_heads and ends[0] >= 0 else None
+        self.aux_head2 = (
+            stage_head(2, widths[ends[1]], cfg.num_classes) if cfg.stage_heads and 0 <= ends[1] < ends[2] else None
+        )
 
     # -- architecture tensors -------------------------------------------------------------------------------
     def op_weights(self) -> Tensor:
@@ -117,30 +110,80 @@ class Supernet(nn.Module):
         return torch.sigmoid(self.alphas)
 
     def op_masks(self) -> Tensor:
-        """Guarded dynamic masks of every cell (SPEC §3.2): (L, E, K)."""
-        return guarded_op_masks(self.op_weights(), self.op_thresholds, self.committed, self.config.nodes)
+        """Guarded dynamic masks of every cell (SPEC §3.2): (L, E, K); the committed mask without the op level."""
+        return self._op_masks(self.op_weights())
 
-    def weight_parameters(self) -> list[nn.Parameter]:
-        arch = {id(self.alphas), id(self.op_thresholds)}
-        return [p for p in self.parameters() if id(p) not in arch]
+    def _op_masks(self, weights: Tensor) -> Tensor:
+        if not self.has_op_level:
+            return self.committed
+        return guarded_op_masks(weights, self.op_thresholds, self.committed, self.config.nodes)
+
+    def filter_gates(self) -> list[FilterGate]:
+        """Every filter gate of the net: preprocess, live sep/dil ops and stride-2 skips."""
+        return [m for m in self.modules() if isinstance(m, FilterGate)]
 
     def arch_parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        return {"alpha": [self.alphas], "op_threshold": [self.op_thresholds]}
+        """The optimizer groups of SPEC §2.1; a group of a granularity that is off is empty."""
+        op_level = self.has_op_level
+        filter_thr = [t for t in (self.filter_thresholds, self.preprocess_thresholds) if t is not None]
+        return {
+            "alpha": [self.alphas] if op_level else [],
+            "op_threshold": [self.op_thresholds] if op_level else [],
+            "filter_score": [g.score for g in self.filter_gates()],
+            "filter_threshold": filter_thr,
+            "weight_threshold": [self.weight_thresholds] if self.weight_thresholds is not None else [],
+        }
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        """Network weights: everything but α and the scores and thresholds (the stage heads included)."""
+        arch = {id(self.alphas), id(self.op_thresholds)}
+        arch |= {id(p) for group in self.arch_parameter_groups().values() for p in group}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def _thresholds(self) -> list[Tensor]:
+        return [t for t in (self.op_thresholds, self.filter_thresholds, self.preprocess_thresholds,
+                            self.weight_thresholds) if t is not None]  # fmt: skip
 
     def reset_thresholds(self) -> None:
         """Thresholds back to 0 at each stage start and at the final phase (SPEC §2 notes)."""
         with torch.no_grad():
-            self.op_thresholds.zero_()
+            for t in self._thresholds():
+                t.zero_()
 
     # -- forward ------------------------------------------------------------------------------------------
+    def _head_after(self, last_cell: int | None) -> tuple[int, nn.Module | None]:
+        """(last cell to run, its stage head or None for the classifier); rejects cells without a head."""
+        last = self.config.layers - 1
+        if last_cell is None or last_cell == last:
+            return last, None
+        heads = {end: h for end, h in zip(self.config.stage_ends(), (self.aux_head1, self.aux_head2)) if h is not None}
+        if last_cell not in heads:
+            ends = self.config.stage_ends()
+            why = "" if self.config.stage_heads else " (the supernet was built without stage_heads)"
+            raise ValueError(f"no head after cell {last_cell}: stage ends are {list(ends)}{why}")
+        return last_cell, heads[last_cell]
+
+    def _cell_thresholds(self, i: int) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        """(t_filter (E, K), t_weight (E, K), t_preprocess (2,)) of cell i; None where the level is off."""
+        pick = lambda t: None if t is None else t[i]  # noqa: E731
+        return pick(self.filter_thresholds), pick(self.weight_thresholds), pick(self.preprocess_thresholds)
+
     def forward(self, x: Tensor, last_cell: int | None = None) -> Tensor:
-        if last_cell is not None and last_cell < self.config.layers - 1:
-            raise NotImplementedError("stage heads come with multi-stage search")
+        """Logits of the main classifier, or with `last_cell` at a stage end those of that stage's aux head; the
+        cells after `last_cell` are not run (SPEC §4.1)."""
+        end, head = self._head_after(last_cell)
         weights = self.op_weights()
-        masks = guarded_op_masks(weights, self.op_thresholds, self.committed, self.config.nodes)  # (L, E, K)
+        masks = self._op_masks(weights)  # (L, E, K)
+        units = self.config.units().any
         s0 = s1 = self.stem(x)
-        for i, cell in enumerate(self.cells):
-            s0, s1 = s1, cell(s0, s1, weights[i], masks[i])
+        for i in range(end + 1):
+            cell = self.cells[i]
+            if units:
+                s0, s1 = s1, cell(s0, s1, weights[i], masks[i], *self._cell_thresholds(i))
+            else:
+                s0, s1 = s1, cell(s0, s1, weights[i], masks[i])
+        if head is not None:
+            return head(s1)  # (N, classes)
         return self.classifier(self.global_pool(s1).flatten(1))  # (N, classes)
 
     # -- regulariser (SPEC §2.1) --------------------------------------------------------------------------
@@ -150,19 +193,31 @@ class Supernet(nn.Module):
         """(R_op, R_thr) over `cells` (default all).
 
         R_op = Σ_n Σ_{live o→n} (reg + μ·size_o) · log(1 + N_n·sigmoid(α_o)/S_n), S_n = Σ sigmoid(α) of all
-        ops into n, N_n = live ops into n taken from n's own edge slice (SPEC §2.1, §7.4 bug 6).
-        R_thr = Σ exp(-t_op) over the live ops.
+        ops into n, N_n = live ops into n taken from n's own edge slice (SPEC §2.1, §7.4 bug 6); size_o = the op's
+        live weights (filter and weight masks as committed). 0 without the operation level.
+        R_thr = Σ exp(-t) over the live ops: t_op, and for sep/dil also t_filter and t_weight, plus each cell's two
+        preprocess filter thresholds; only the levels that are on.
         """
         sel = slice(None) if cells is None else slice(cells.start, cells.stop, cells.step)
-        w = torch.sigmoid(self.alphas[sel])  # (C, E, K)
         live = self.committed[sel]  # (C, E, K)
-        member = edge_node_membership(self.config.nodes, w.device).to(w.dtype)  # (E, N)
-        node = member.argmax(dim=1)  # (E,)
-        s_n = torch.einsum("cek,en->cn", w, member).index_select(1, node)[..., None]  # (C, E, 1) S of e's node
-        n_n = torch.einsum("cek,en->cn", live, member).index_select(1, node)[..., None]  # (C, E, 1)
-        factor = reg + mu * self.op_sizes[sel] if mu != 0.0 else reg
-        r_op = (factor * torch.log1p(n_n * w / s_n) * live).sum()
-        r_thr = (torch.exp(-self.op_thresholds[sel]) * live).sum()
+        if self.has_op_level:
+            w = torch.sigmoid(self.alphas[sel])  # (C, E, K)
+            member = edge_node_membership(self.config.nodes, w.device).to(w.dtype)  # (E, N)
+            node = member.argmax(dim=1)  # (E,)
+            s_n = torch.einsum("cek,en->cn", w, member).index_select(1, node)[..., None]  # (C, E, 1) S of e's node
+            n_n = torch.einsum("cek,en->cn", live, member).index_select(1, node)[..., None]  # (C, E, 1)
+            factor = reg + mu * self.op_sizes[sel] if mu != 0.0 else reg
+            r_op = (factor * torch.log1p(n_n * w / s_n) * live).sum()
+            r_thr = (torch.exp(-self.op_thresholds[sel]) * live).sum()
+        else:
+            r_op = r_thr = live.new_zeros(())
+        if self.config.units().any:
+            unit_live = live * self.has_units[sel]  # (C, E, K) live sep/dil ops
+            for t in (self.filter_thresholds, self.weight_thresholds):
+                if t is not None:
+                    r_thr = r_thr + (torch.exp(-t[sel]) * unit_live).sum()
+            if self.preprocess_thresholds is not None:
+                r_thr = r_thr + torch.exp(-self.preprocess_thresholds[sel]).sum()
         return r_op, r_thr
 
     # -- commit and prune (SPEC §3.2) ---------------------------------------------------------------------
@@ -171,6 +226,32 @@ class Supernet(nn.Module):
         """committed ← committed · (mask > 0); prune the ops that just went to 0. Returns their count."""
         new = self.committed * (self.op_masks() > 0).to(self.committed.dtype)
         return self._apply_committed(new, shift_alphas=True)
+
+    @torch.no_grad()
+    def commit_masks(self) -> dict[str, int]:
+        """Commit the op, filter and weight masks together (SPEC §3.2): ops are pruned first, then the filter and
+        weight masks of the ops that stay live (and of the preprocess layers) are ANDed in. Returns the counts
+        {"operation": ops pruned, "filter": filters newly masked, "weight": weights newly masked}."""
+        ops_pruned = self.commit_op_masks() if self.has_op_level else 0
+        filters: list[Tensor] = []
+        weights: list[Tensor] = []
+        for i, cell in enumerate(self.cells):
+            f, w = cell.commit_units(*self._cell_thresholds(i))
+            filters += f
+            weights += w
+        self.refresh_op_sizes()
+        newly_filters, newly_weights = sum_counts(filters, weights)  # one host sync, at commit time
+        return {"operation": ops_pruned, "filter": newly_filters, "weight": newly_weights}
+
+    @torch.no_grad()
+    def refresh_op_sizes(self) -> None:
+        """size_o follows the committed filter/weight masks; called by commit_masks, and to be called after
+        load_state_dict on resume (op_sizes is not saved)."""
+        if not self.config.units().any:
+            return
+        for layer, cell in enumerate(self.cells):
+            for e, k, op in cell.unit_ops():
+                self.op_sizes[layer, e, k] = live_weights(op)
 
     @torch.no_grad()
     def set_op_mask(self, mask: Tensor, *, shift_alphas: bool = False) -> int:
@@ -195,17 +276,35 @@ class Supernet(nn.Module):
         self.committed.copy_(new)
         return len(pruned)
 
+    # -- statistics -----------------------------------------------------------------------------------------
     def live_op_count(self) -> int:
         return sum(len(ops) for cell in self.cells for ops in cell.live_ops)
 
     def size_counted(self) -> int:
-        """The reference size counter (SPEC §3.4, §8.1 item 9) in raw counts: conv weights of live ops.
+        """The reference size counter (SPEC §3.4, §8.1 item 9) in raw counts, over the live ops.
 
-        That is every weight of sep/dil convs (all filters are active at op level) plus c² for each
-        FactorizedReduce skip, which only exists on stride-2 edges of the real reduction cells (no bug 13).
+        sep/dil: all weights of the first depthwise conv plus, for each later layer, weights per filter × committed
+        filters (weight masks ignored); c² for each FactorizedReduce skip, which only exists on stride-2 edges of
+        the real reduction cells (no bug 13). Preprocess, stem, BNs, heads and classifier are not counted.
         """
-        total = 0
+        parts = [counted_weights(cell.edges[e][k]) for cell in self.cells for e in range(len(cell.edges))
+                 for k in cell.live_ops[e]]  # fmt: skip
+        return sum_counts(parts)[0]
+
+    def unit_counts(self) -> dict[str, tuple[int, int]]:
+        """Retention per level as (committed, total): ops of the whole net; filters (sep/dil pointwise layers and
+        preprocess layers) and weights (sep/dil convs) of the live ops only. Levels that are off count as kept."""
+        filters: list[tuple[Tensor | int, int]] = []
+        weights: list[tuple[Tensor | int, int]] = []
         for cell in self.cells:
-            for e, ops in enumerate(cell.edges):
-                total += sum(conv_weight_count(ops[k]) for k in cell.live_ops[e])
-        return total
+            filters.append(cell.preprocess_filter_units())
+            for _, _, op in cell.unit_ops():
+                filters.append(op.filter_units())
+                weights.append(op.weight_units())
+        f_live, w_live = sum_counts([f for f, _ in filters], [w for w, _ in weights])
+        return {
+            "operation": (self.live_op_count(), self.committed.numel()),
+            "filter": (f_live, sum(t for _, t in filters)),
+            "weight": (w_live, sum(t for _, t in weights)),
+        }
+

@@ -37,7 +37,10 @@ def test_forward_shape(stem_stride: int, device: torch.device) -> None:
 
 def test_parameter_groups(base_net: Supernet) -> None:
     groups = base_net.arch_parameter_groups()
-    assert groups == {"alpha": [base_net.alphas], "op_threshold": [base_net.op_thresholds]}
+    assert groups == {
+        "alpha": [base_net.alphas], "op_threshold": [base_net.op_thresholds],
+        "filter_score": [], "filter_threshold": [], "weight_threshold": [],
+    }
     weight_ids = {id(p) for p in base_net.weight_parameters()}
     assert id(base_net.alphas) not in weight_ids and id(base_net.op_thresholds) not in weight_ids
     assert len(weight_ids) == len(list(base_net.parameters())) - 2
@@ -130,7 +133,7 @@ def test_reset_thresholds_and_last_cell(base_net: Supernet) -> None:
         base_net.op_thresholds.fill_(0.3)
     base_net.reset_thresholds()
     assert not base_net.op_thresholds.any()
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="without stage_heads"):
         base_net(torch.randn(2, 1, 16, 16), last_cell=1)
     assert base_net(torch.randn(2, 1, 16, 16), last_cell=2).shape == (2, 5)
 
