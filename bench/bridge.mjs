@@ -14,9 +14,13 @@ const plan = {
   threads,
   epochs,
   load_data: { dataset: 'fashion-mnist-sample', data_dir: SAMPLE_DATA_DIR, sample_dir: SAMPLE_DATA_DIR, valid_fraction: 0, seed: 0, train_limit: 640 },
-  build_supernet: { channels: 8, layers: 3, nodes: 4, reduction_cells: reductionCells(3), stem_stride: 2, ops: [...OP_VOCABULARY], seed: 0, channels_last: false },
+  build_supernet: {
+    channels: 8, layers: 3, nodes: 4, reduction_cells: reductionCells(3), stem_stride: 2, ops: [...OP_VOCABULARY],
+    granularities: ['operation'], stage_heads: false, seed: 0, channels_last: false,
+  },
   train_epoch: {
-    phase: 'search', stage: 'search', batch_size: 64, reg_lambda: 0.001, mu: 0, lr: { weights: 0.01, alpha: 1, op_threshold: 0.1 },
+    phase: 'search', stage: 'search', batch_size: 64, reg_lambda: 0.001, mu: 0, lr: { weights: 0.01, alpha: 1, op_threshold: 0.1, filter_score: 1, filter_threshold: 0.1, weight_threshold: 0.001 },
+    last_cell: null, reg_cells: null,
     sgd: { momentum: 0.9, weight_decay: 3e-4, grad_clip: 5 }, commit: false, augment: { crop_padding: 2, flip: true, cutout: 0 }, max_batches: null, seed: 1,
   },
 };

@@ -95,7 +95,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         config = SupernetConfig(
             in_channels=data.train_images.shape[1], num_classes=data.num_classes, channels=p.channels,
             layers=p.layers, stem_stride=p.stem_stride, nodes=p.nodes, ops=tuple(p.ops),
-            reductions=tuple(p.reduction_cells),
+            reductions=tuple(p.reduction_cells), granularities=frozenset(p.granularities), stage_heads=p.stage_heads,
         )
         state.channels_last = p.channels_last
         net = Supernet(config).to(state.device, memory_format=state.memory_format())
@@ -106,6 +106,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
             "params_supernet": count_parameters(net),
             "size_counted": net.size_counted(),
             "live_ops": net.live_op_count(),
+            "units": {level: list(counts) for level, counts in net.unit_counts().items()},
             "op_mask": net.committed.to(torch.uint8),
         }
 

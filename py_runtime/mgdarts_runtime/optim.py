@@ -1,10 +1,12 @@
 """SGD optimizers for search and retraining, rebuilt with their momentum migrated whenever modules change."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+ARCH_GROUPS = ("alpha", "op_threshold", "filter_score", "filter_threshold", "weight_threshold")
 
 
 def make_sgd(params: list[nn.Parameter], momentum: float, weight_decay: float) -> torch.optim.SGD:
@@ -34,17 +36,17 @@ def set_sgd(optimizer: torch.optim.SGD, momentum: float, weight_decay: float) ->
 
 @dataclass
 class SearchOptimizers:
-    """One optimizer per group of SPEC §2.1: network weights, α, operation thresholds."""
+    """One optimizer per group of SPEC §2.1: network weights, and each architecture group that is in use
+    (α, op thresholds, filter scores, filter thresholds, weight thresholds)."""
 
     weights: torch.optim.SGD
-    alpha: torch.optim.SGD
-    op_threshold: torch.optim.SGD
+    arch: dict[str, torch.optim.SGD] = field(default_factory=dict)
 
-    def arch(self) -> list[torch.optim.SGD]:
-        return [self.alpha, self.op_threshold]
+    def all(self) -> list[torch.optim.SGD]:
+        return [self.weights, *self.arch.values()]
 
     def zero_grad(self) -> None:
-        for opt in (self.weights, self.alpha, self.op_threshold):
+        for opt in self.all():
             opt.zero_grad(set_to_none=True)
 
 
@@ -52,16 +54,23 @@ def build_search_optimizers(net, momentum: float, weight_decay: float) -> Search
     groups = net.arch_parameter_groups()
     return SearchOptimizers(
         weights=make_sgd(net.weight_parameters(), momentum, weight_decay),
-        alpha=make_sgd(groups["alpha"], momentum, 0.0),
-        op_threshold=make_sgd(groups["op_threshold"], momentum, 0.0),
+        arch={name: make_sgd(params, momentum, 0.0) for name, params in groups.items() if params},
     )
 
 
+def rebuild_after_change(optimizers: SearchOptimizers, net) -> None:
+    """Point every optimizer at the live tensors again (modules were replaced), keeping momentum."""
+    optimizers.weights = rebuild_sgd(optimizers.weights, net.weight_parameters())
+    for name, params in net.arch_parameter_groups().items():
+        if name in optimizers.arch and params:
+            optimizers.arch[name] = rebuild_sgd(optimizers.arch[name], params)
+
+
 def clear_pruned_momentum(optimizers: SearchOptimizers, net, pruned: torch.Tensor) -> None:
-    """Zero the α and threshold momentum of pruned ops so no optimizer step moves them again."""
+    """Zero the (L, E, K) momentum of pruned ops (α and per-op thresholds) so no step moves them again."""
     groups = net.arch_parameter_groups()
-    for opt, name in ((optimizers.alpha, "alpha"), (optimizers.op_threshold, "op_threshold")):
+    for name, opt in optimizers.arch.items():
         for p in groups[name]:
             buf = opt.state.get(p, {}).get("momentum_buffer")
-            if buf is not None:
+            if buf is not None and buf.shape == pruned.shape:
                 buf[pruned] = 0.0

@@ -13,7 +13,7 @@ from . import faults
 from .augment import AugmentConfig, augment_batch, normalize_batch
 from .batches import epoch_batches
 from .errors import NanLoss
-from .optim import clear_pruned_momentum, rebuild_sgd, set_lr, set_sgd
+from .optim import clear_pruned_momentum, rebuild_after_change, set_lr, set_sgd
 from .memory import peak_memory_bytes, reset_peak_memory
 from .state import RuntimeState
 
@@ -66,15 +66,15 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     architecture tensors frozen (§8.2); a commit on the last batch when asked (§3.2)."""
     net, opts = state.require_supernet(), state.search_opt
     search = p.phase == "search"
-    for t in net.arch_parameter_groups().values():
-        for param in t:
+    for params in net.arch_parameter_groups().values():
+        for param in params:
             param.requires_grad_(search)
     set_lr(opts.weights, p.lr["weights"])
-    set_lr(opts.alpha, p.lr["alpha"])
-    set_lr(opts.op_threshold, p.lr["op_threshold"])
     set_sgd(opts.weights, p.sgd["momentum"], p.sgd["weight_decay"])
-    for opt in opts.arch():
+    for name, opt in opts.arch.items():
+        set_lr(opt, p.lr[name])
         set_sgd(opt, p.sgd["momentum"], 0.0)
+    cells = range(p.reg_cells["from"], p.reg_cells["to"] + 1) if p.reg_cells else None
     batches = _batches(state, state.train_idx, p.batch_size, p.seed, p.max_batches)
     generator = torch.Generator(device=state.device).manual_seed(p.seed)
     augment = AugmentConfig(**p.augment)
@@ -85,11 +85,11 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     start = time.monotonic()
     for i, idx in enumerate(batches, start=1):
         x, y = _train_inputs(state, idx, augment, generator)
-        logits = net(x)
+        logits = net(x, last_cell=p.last_cell)
         ce = faults.maybe_poison(F.cross_entropy(logits, y), i)
         loss = ce
         if search:
-            r_op, r_thr = net.regularizer(mu=p.mu)
+            r_op, r_thr = net.regularizer(mu=p.mu, cells=cells)
             loss = ce + p.reg_lambda * (r_op + r_thr)
             reg_sum += p.reg_lambda * r_op.detach() * y.numel()
             thr_sum += r_thr.detach() * y.numel()
@@ -99,7 +99,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
             torch.nn.utils.clip_grad_norm_(weights, p.sgd["grad_clip"])
         opts.weights.step()
         if search:
-            for opt in opts.arch():
+            for opt in opts.arch.values():
                 opt.step()
         meter.add(ce, logits, y)
         faults.maybe_crash(i)
@@ -108,7 +108,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
             _check_finite(meter, p.stage, p.epoch, i)
             ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)
     _check_finite(meter, p.stage, p.epoch, len(batches))
-    pruned = _commit(state) if p.commit and search else 0
+    committed = _commit(state) if p.commit and search else {"operation": 0, "filter": 0, "weight": 0}
     n = max(meter.samples, 1)
     return {
         "batches": len(batches),
@@ -117,7 +117,9 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         "mean_reg_op": float(reg_sum) / n,
         "mean_r_thr": float(thr_sum) / n,
         "train_accuracy": meter.accuracy(),
-        "ops_pruned": pruned,
+        "ops_pruned": committed["operation"],
+        "committed": committed,
+        "units": {level: list(counts) for level, counts in net.unit_counts().items()},
         "live_ops": net.live_op_count(),
         "size_counted": net.size_counted(),
         "op_mask": net.committed.to(torch.uint8),
@@ -127,15 +129,15 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     }
 
 
-def _commit(state: RuntimeState) -> int:
-    """Commit the op masks, prune, and keep every optimizer pointing at live tensors only."""
+def _commit(state: RuntimeState) -> dict[str, int]:
+    """Commit the masks, prune, and keep every optimizer pointing at live tensors only."""
     net, opts = state.require_supernet(), state.search_opt
     before = net.committed.clone()
-    pruned = net.commit_op_masks()
-    if pruned:
+    committed = net.commit_masks()
+    if committed["operation"]:
         clear_pruned_momentum(opts, net, (before > 0) & (net.committed == 0))
-        opts.weights = rebuild_sgd(opts.weights, net.weight_parameters())
-    return pruned
+        rebuild_after_change(opts, net)
+    return committed
 
 
 def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:

@@ -1,6 +1,6 @@
 // The experiment config: one zod schema; the types come from it. Defaults follow SPEC §2.1 and §3.3.
 import { z } from 'zod';
-import { OP_VOCABULARY } from '../runtime/protocol.js';
+import { GRANULARITIES, OP_VOCABULARY } from '../runtime/protocol.js';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -54,6 +54,10 @@ export const SearchSchema = z.strictObject({
       weights: z.number().positive().default(0.01),
       alpha: z.number().positive().default(1.0),
       op_threshold: z.number().positive().default(0.1),
+      filter_score: z.number().positive().default(1.0),
+      filter_threshold: z.number().positive().default(0.1),
+      /** 100× smaller than the other thresholds' (SPEC §2.1). */
+      weight_threshold: z.number().positive().default(0.001),
     })
     .prefault({}),
   momentum: z.number().min(0).max(1).default(0.9),
@@ -96,7 +100,12 @@ export const ExperimentSchema = z.strictObject({
   /** torch threads in the runtime; null lets torch decide. */
   threads: posInt.nullable().default(null),
   channels_last: z.boolean().default(false),
-  granularities: z.array(z.literal('operation')).min(1).default(['operation']),
+  /** Any non-empty subset; ["operation"] alone is the op-only, DARTS-like baseline. */
+  granularities: z
+    .array(z.enum(GRANULARITIES))
+    .min(1)
+    .refine((g) => new Set(g).size === g.length, 'granularities must not repeat')
+    .default(['operation']),
   dataset: DatasetSchema,
   search_space: SearchSpaceSchema.prefault({}),
   search: SearchSchema.prefault({}),

@@ -21,6 +21,11 @@ export interface RunResult {
   device: string;
 }
 
+/** The kept share of a granularity that was searched; null for one that was not. */
+function retention(searched: boolean, [kept, total]: readonly [number, number]): number | null {
+  return searched && total > 0 ? kept / total : null;
+}
+
 export function buildResult(input: {
   config: ExperimentConfig;
   data: RequestResult<'load_data'>;
@@ -37,7 +42,11 @@ export function buildResult(input: {
     // No weight masks at operation level: every parameter of the exported model is non-zero.
     params: { supernet: search.paramsSupernet, final_dense: retrain.params, final_nonzero: retrain.params, final_with_aux: retrain.paramsWithAux },
     size_counted: { start: search.sizeStart, end: search.sizeEnd },
-    retention: { operation: search.opsLeft / search.opsTotal, filter: null, weight: null },
+    retention: {
+      operation: search.opsLeft / search.opsTotal,
+      filter: retention(config.granularities.includes('filter'), search.units.filter),
+      weight: retention(config.granularities.includes('weight'), search.units.weight),
+    },
     ops: { total: search.opsTotal, kept: search.opsLeft },
     test_accuracy: { final: retrain.finalAccuracy, best: retrain.bestAccuracy, best_epoch: retrain.bestEpoch },
     valid_accuracy_supernet: search.validAccuracy,

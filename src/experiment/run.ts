@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { resolveDatasetDir } from '../config/dataset.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { InterruptedError } from '../errors.js';
+import { ConfigError, InterruptedError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { PROTOCOL_VERSION } from '../runtime/protocol.js';
 import { ensurePython } from '../runtime/python.js';
@@ -41,6 +41,12 @@ export function prepareConfig(options: RunOptions): { config: ExperimentConfig; 
   if (options.dataDir) config.dataset.data_dir = options.dataDir;
   if (options.device) config.device = options.device;
   if (options.threads) config.threads = options.threads;
+  const unexported = config.granularities.filter((g) => g !== 'operation');
+  if (unexported.length) {
+    // The runtime searches these levels, but the shrink and the weight-mask export that carry them into the
+    // exported model are not built yet: a run would retrain a model that ignores what was searched.
+    throw new ConfigError(path, [{ path: 'granularities', message: `${unexported.join(' and ')} level search is not exported yet; use ["operation"]` }]);
+  }
   const datasetDir = resolveDatasetDir(config.dataset.name, config.dataset.data_dir);
   return { config, path, datasetDir };
 }

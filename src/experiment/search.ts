@@ -4,6 +4,7 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import type { RuntimeClient } from '../runtime/client.js';
 import type { NdArray } from '../runtime/ndarray.js';
+import type { RequestResult } from '../runtime/protocol.js';
 import { isCommitEpoch, stopReason, type StopReason } from '../scheduler/cadence.js';
 import { initialLambda, updateLambda } from '../scheduler/lambda-schedule.js';
 import { countedSize, type SpaceShape } from '../search-space/derive.js';
@@ -22,6 +23,8 @@ export interface SearchOutcome {
   warmupEpochs: number;
   stopReason: StopReason;
   peakMemoryBytes: number;
+  /** (kept, total) units per granularity at the end of the search. */
+  units: RequestResult<'train_epoch'>['units'];
   validAccuracy: number | null;
   seconds: number;
 }
@@ -49,6 +52,8 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
     reduction_cells: reductionCells(space.layers),
     stem_stride: space.stem_stride as 1 | 2,
     ops: [...space.ops],
+    granularities: config.granularities,
+    stage_heads: false,
     seed: config.seed,
     channels_last: config.channels_last,
   });
@@ -60,12 +65,13 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
   const sgd = { momentum: s.momentum, weight_decay: s.weight_decay, grad_clip: s.grad_clip };
   let opMask = built.op_mask;
   let opsLeft = opsTotal;
+  let units = built.units;
   let peak = 0;
   const epochRequest = (phase: 'warmup' | 'search', epoch: number, lambda: number, commit: boolean) =>
     client.request(
       'train_epoch',
       {
-        phase, stage: 'search', epoch, batch_size: s.batch_size, reg_lambda: lambda, mu: s.mu, lr: s.lr, sgd, commit,
+        phase, stage: 'search', epoch, batch_size: s.batch_size, reg_lambda: lambda, mu: s.mu, lr: s.lr, sgd, commit, last_cell: null, reg_cells: null,
         augment: s.augment, max_batches: s.max_batches, seed: epochSeed(config.seed, phase === 'warmup' ? 0 : 1, epoch),
       },
       {
@@ -91,6 +97,7 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
     peak = Math.max(peak, r.peak_memory_bytes);
     opMask = r.op_mask;
     opsLeft = r.live_ops;
+    units = r.units;
     if (commit) {
       sizeEnd = countedSize(space, opMask);
       lambda = updateLambda(lambda, { pruned: r.ops_pruned, meanCe: r.mean_ce, meanRegOp: r.mean_reg_op }, s.lambda);
@@ -98,7 +105,7 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
     reason = stopReason({ epoch, committed: commit, sizeNow: sizeEnd, sizeAtStart: sizeStart, targetRatio: s.target_ratio, maxEpochs: s.max_epochs });
     runDir.event('epoch', {
       phase: 'search', epoch, commit, ce: r.mean_ce, reg_op: r.mean_reg_op, r_thr: r.mean_r_thr, train_accuracy: r.train_accuracy,
-      ops_pruned: r.ops_pruned, live_ops: r.live_ops, size_counted: sizeEnd, lambda_next: lambda.lambda, seconds: r.seconds,
+      ops_pruned: r.ops_pruned, committed: r.committed, units: r.units, live_ops: r.live_ops, size_counted: sizeEnd, lambda_next: lambda.lambda, seconds: r.seconds,
     });
     progress.log(
       `[search] epoch ${epoch}${commit ? ' (commit)' : ''}  ce ${r.mean_ce.toFixed(3)}  train acc ${(100 * r.train_accuracy).toFixed(1)}%  ` +
@@ -109,6 +116,6 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
   runDir.event('search_done', { stop_reason: reason, epochs: epoch, live_ops: opsLeft, size_counted: sizeEnd, valid_accuracy: valid?.accuracy ?? null });
   return {
     opMask, opsTotal, opsLeft, paramsSupernet: built.params_supernet, sizeStart, sizeEnd, epochs: epoch, warmupEpochs: s.warmup_epochs,
-    stopReason: reason, peakMemoryBytes: peak, validAccuracy: valid?.accuracy ?? null, seconds: (Date.now() - started) / 1000,
+    stopReason: reason, peakMemoryBytes: peak, units, validAccuracy: valid?.accuracy ?? null, seconds: (Date.now() - started) / 1000,
   };
 }

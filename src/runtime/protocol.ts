@@ -51,6 +51,12 @@ const AugmentSchema = z.strictObject({
   cutout: nonNegInt,
 });
 
+export const GRANULARITIES = ['operation', 'filter', 'weight'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+/** (kept, total) units per granularity. */
+const UnitsSchema = z.strictObject({ operation: z.tuple([nonNegInt, nonNegInt]), filter: z.tuple([nonNegInt, nonNegInt]), weight: z.tuple([nonNegInt, nonNegInt]) });
+
 const SgdSchema = z.strictObject({
   momentum: z.number().min(0).max(1),
   weight_decay: z.number().min(0),
@@ -129,6 +135,9 @@ export const REQUESTS = {
       reduction_cells: z.array(nonNegInt),
       stem_stride: z.union([z.literal(1), z.literal(2)]),
       ops: z.array(z.string()).min(1),
+      granularities: z.array(z.enum(GRANULARITIES)).min(1),
+      /** Build the stage heads (aux heads after stages 1 and 2) for a multi-stage search. */
+      stage_heads: z.boolean(),
       seed: nonNegInt,
       channels_last: z.boolean(),
     }),
@@ -136,6 +145,7 @@ export const REQUESTS = {
       params_supernet: nonNegInt,
       size_counted: nonNegInt,
       live_ops: nonNegInt,
+      units: UnitsSchema,
       op_mask: ndarray,
     }),
   },
@@ -147,7 +157,18 @@ export const REQUESTS = {
       batch_size: posInt,
       reg_lambda: z.number().min(0),
       mu: z.number().min(0),
-      lr: z.strictObject({ weights: z.number().min(0), alpha: z.number().min(0), op_threshold: z.number().min(0) }),
+      lr: z.strictObject({
+        weights: z.number().min(0),
+        alpha: z.number().min(0),
+        op_threshold: z.number().min(0),
+        filter_score: z.number().min(0),
+        filter_threshold: z.number().min(0),
+        weight_threshold: z.number().min(0),
+      }),
+      /** Run cells 0..last_cell and take the loss at the head after it; null: the whole network. */
+      last_cell: nonNegInt.nullable(),
+      /** Cells the R_op/R_thr terms cover; null: all. */
+      reg_cells: z.strictObject({ from: nonNegInt, to: nonNegInt }).nullable(),
       sgd: SgdSchema,
       commit: z.boolean(),
       augment: AugmentSchema,
@@ -162,6 +183,9 @@ export const REQUESTS = {
       mean_r_thr: z.number(),
       train_accuracy: z.number(),
       ops_pruned: nonNegInt,
+      /** Units newly masked by this epoch's commit, per granularity. */
+      committed: z.strictObject({ operation: nonNegInt, filter: nonNegInt, weight: nonNegInt }),
+      units: UnitsSchema,
       live_ops: nonNegInt,
       size_counted: nonNegInt,
       op_mask: ndarray,

@@ -46,11 +46,17 @@ export function tinySpace(channels = 2, layers = 3): SpaceShape {
   return { in_channels: 1, num_classes: 10, channels, layers, nodes: 4, stem_stride: 2, ops: [...OP_VOCABULARY] };
 }
 
-export function buildParams(space: SpaceShape): RequestParams<'build_supernet'> {
+export function buildParams(space: SpaceShape, overrides: Partial<RequestParams<'build_supernet'>> = {}): RequestParams<'build_supernet'> {
   return {
     channels: space.channels, layers: space.layers, nodes: space.nodes, reduction_cells: reductionCells(space.layers),
-    stem_stride: space.stem_stride as 1 | 2, ops: [...space.ops], seed: 3, channels_last: false,
+    stem_stride: space.stem_stride as 1 | 2, ops: [...space.ops], granularities: ['operation'], stage_heads: false, seed: 3, channels_last: false,
+    ...overrides,
   };
+}
+
+/** Learning rates of SPEC §2.1, with overrides. */
+export function searchLr(overrides: Partial<RequestParams<'train_epoch'>['lr']> = {}): RequestParams<'train_epoch'>['lr'] {
+  return { weights: 0.01, alpha: 1, op_threshold: 0.1, filter_score: 1, filter_threshold: 0.1, weight_threshold: 0.001, ...overrides };
 }
 
 const NO_AUGMENT = { crop_padding: 0, flip: false, cutout: 0 };
@@ -59,7 +65,7 @@ const SGD = { momentum: 0.9, weight_decay: 3e-4, grad_clip: 5 };
 export function epochParams(overrides: Partial<RequestParams<'train_epoch'>> = {}): RequestParams<'train_epoch'> {
   return {
     phase: 'warmup', stage: 'search', epoch: 0, batch_size: 16, reg_lambda: 0, mu: 0,
-    lr: { weights: 0.01, alpha: 1, op_threshold: 0.1 }, sgd: SGD, commit: false, augment: NO_AUGMENT, max_batches: 4, seed: 5,
+    lr: searchLr(), sgd: SGD, commit: false, augment: NO_AUGMENT, max_batches: 4, seed: 5, last_cell: null, reg_cells: null,
     ...overrides,
   };
 }

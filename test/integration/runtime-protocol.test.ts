@@ -17,8 +17,7 @@ import {
   prepareSupernet,
   startRuntime,
   tinySpace,
-  waitFor,
-} from '../helpers/runtime.js';
+  waitFor, searchLr } from '../helpers/runtime.js';
 
 /** The settled outcome of a promise, so a rejection is never unhandled while the test waits for something else. */
 function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
@@ -224,7 +223,7 @@ describe('against one runtime (MGDARTS_FAULT=slow_batches)', () => {
     // A high λ and a fast op-threshold lr push thresholds above many op weights: the commit prunes.
     const r = await client.request(
       'train_epoch',
-      epochParams({ phase: 'search', batch_size: 32, max_batches: 3, reg_lambda: 1.0, lr: { weights: 0.01, alpha: 1, op_threshold: 5 }, commit: true }),
+      epochParams({ phase: 'search', batch_size: 32, max_batches: 3, reg_lambda: 1.0, lr: searchLr({ op_threshold: 5 }), commit: true }),
     );
     expect(r.ops_pruned).toBeGreaterThan(0);
     expect(r.live_ops).toBe(built.live_ops - r.ops_pruned);

@@ -49,6 +49,9 @@ describe('defaults (SPEC §2.1, §3.3)', () => {
     ['search.lr.weights', config.search.lr.weights, 0.01],
     ['search.lr.alpha', config.search.lr.alpha, 1.0],
     ['search.lr.op_threshold', config.search.lr.op_threshold, 0.1],
+    ['search.lr.filter_score', config.search.lr.filter_score, 1.0],
+    ['search.lr.filter_threshold', config.search.lr.filter_threshold, 0.1],
+    ['search.lr.weight_threshold', config.search.lr.weight_threshold, 0.001],
     ['search.momentum', config.search.momentum, 0.9],
     ['search.weight_decay', config.search.weight_decay, 3e-4],
     ['search.grad_clip', config.search.grad_clip, 5],
@@ -76,7 +79,7 @@ describe('defaults (SPEC §2.1, §3.3)', () => {
 
   it('a partial nested object keeps the defaults of its siblings', () => {
     const c = parseConfig(withPatch({ search: { lr: { alpha: 0.5 }, lambda: { c0: 3 } } }));
-    expect(c.search.lr).toEqual({ weights: 0.01, alpha: 0.5, op_threshold: 0.1 });
+    expect(c.search.lr).toEqual({ weights: 0.01, alpha: 0.5, op_threshold: 0.1, filter_score: 1, filter_threshold: 0.1, weight_threshold: 0.001 });
     expect(c.search.lambda.lambda0).toBe(1e-5);
     expect(c.search.lambda.c0).toBe(3);
   });

@@ -1,0 +1,31 @@
+// Command-line overrides and run-time refusals applied to a config before anything is created.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { prepareConfig } from '../../src/experiment/run.js';
+
+const dirs: string[] = [];
+function configFile(body: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mgdarts-prep-'));
+  dirs.push(dir);
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify(body));
+  return file;
+}
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('prepareConfig', () => {
+  it('applies --device and --threads over the config', () => {
+    const { config } = prepareConfig({ config: configFile({ dataset: { name: 'fashion-mnist-sample' } }), device: 'cpu', threads: 3 });
+    expect(config.device).toBe('cpu');
+    expect(config.threads).toBe(3);
+  });
+
+  it.each([[['operation', 'filter']], [['weight']]])('refuses %j until those levels are exported', (granularities) => {
+    const file = configFile({ dataset: { name: 'fashion-mnist-sample' }, granularities });
+    expect(() => prepareConfig({ config: file })).toThrow(ConfigError);
+    expect(() => prepareConfig({ config: file })).toThrow(/granularities: .*not exported yet/);
+  });
+});
