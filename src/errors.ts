@@ -57,7 +57,7 @@ export class RuntimeUnreachableError extends MgdartsError {
   override name = 'RuntimeUnreachableError';
   constructor(endpoint: string, seconds: number) {
     super('runtime.unreachable', `runtime not reachable at ${endpoint} (no answer to hello within ${seconds} s)`, {
-      hint: 'start one with `mgdarts runtime start`, or drop --runtime to let mgdarts start a private one',
+      hint: 'start one with `PYTHONPATH=py_runtime .venv/bin/python -m mgdarts_runtime --endpoint <endpoint>` in the package folder, or drop --runtime to let mgdarts start a private one',
     });
   }
 }
@@ -68,9 +68,15 @@ export class RuntimeLostError extends MgdartsError {
   constructor(
     message: string,
     readonly lostRequests: string[],
+    /** The runtime's last stderr output; the reporter prints it whole with --verbose. */
     readonly stderrTail = '',
   ) {
-    super('runtime.exited', message + (lostRequests.length ? `; lost request(s): ${lostRequests.join(', ')}` : '') + (stderrTail ? `\n--- runtime stderr (tail) ---\n${stderrTail}` : ''));
+    const lastLine = stderrTail.trim().split('\n').pop() ?? '';
+    super(
+      'runtime.exited',
+      message + (lostRequests.length ? `; lost request(s): ${lostRequests.join(', ')}` : '') + (lastLine ? `\n  runtime said: ${lastLine}` : ''),
+      { hint: 'run `npx mgdarts doctor` to check the Python environment; --verbose shows the runtime log' },
+    );
   }
 }
 

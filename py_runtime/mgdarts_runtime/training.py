@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from . import faults
 from .augment import AugmentConfig, augment_batch, normalize_batch
 from .batches import epoch_batches
-from .errors import NanLoss
+from .errors import BadParamsFault, NanLoss
 from .optim import clear_pruned_momentum, rebuild_after_change, set_lr, set_sgd
 from .memory import peak_memory_bytes, reset_peak_memory
 from .state import RuntimeState
@@ -198,6 +198,8 @@ def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch
         images, labels, indices = data.test_images, data.test_labels, torch.arange(len(data.test_labels))
     else:
         images, labels, indices = data.train_images, data.train_labels, state.valid_idx
+    if len(indices) == 0:
+        raise BadParamsFault(f"the {split} split is empty: nothing to evaluate")
     meter = EpochMeter.on(state.device)
     model.eval()
     with batch_statistics(model) if model is state.supernet else contextlib.nullcontext():

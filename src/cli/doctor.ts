@@ -33,6 +33,8 @@ export async function probePython(interpreter: string): Promise<PythonReport> {
     const builtins = await python('builtins');
     const torch = await python('torch');
     const zmqPy = await python('zmq');
+    await python('msgpack');
+    await python('numpy');
     const device = await python('mgdarts_runtime.device');
     const protocol = await python('mgdarts_runtime.protocol');
     const spec = await protocol.spec();
@@ -50,7 +52,9 @@ export async function probePython(interpreter: string): Promise<PythonReport> {
   } catch (err) {
     throw new PythonEnvError(
       `the runtime's Python (${interpreter}) is not usable: ${describePythonError(err)}`,
-      'run `npx mgdarts setup` to (re)install requirements.txt, or point MGDARTS_PYTHON at a working interpreter',
+      process.env.MGDARTS_PYTHON
+        ? `install requirements.txt into that interpreter (\`${interpreter} -m pip install -r requirements.txt\`), or unset MGDARTS_PYTHON to use the project's venv`
+        : 'run `npx mgdarts setup` to (re)install requirements.txt, or point MGDARTS_PYTHON at a working interpreter',
       err,
     );
   } finally {
@@ -62,7 +66,7 @@ export async function probePython(interpreter: string): Promise<PythonReport> {
 /** pythonia puts the Python traceback in `stack` (with colours) and leaves `message` empty. */
 function describePythonError(err: unknown): string {
   const e = err as Error;
-  const text = `${e.message}\n${e.stack ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const text = `${e.message}\n${e.stack ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '').replace(/\*\*\* JS \*\*\*/g, '');
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.reverse().find((l) => /(Error|Exception)\b/.test(l) && !/^at /.test(l)) ?? lines.at(-1) ?? 'unknown error';
 }

@@ -13,6 +13,7 @@ function program(): Command {
     .version(PACKAGE_VERSION)
     .option('--verbose', 'show runtime logs and stack traces')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   cli
@@ -48,6 +49,8 @@ function program(): Command {
     .command('python')
     .description("run the runtime's Python with the runtime on its path (e.g. `mgdarts python -m pytest`)")
     .argument('[args...]')
+    .helpOption(false)
+    .passThroughOptions()
     .allowUnknownOption()
     .action(async (args: string[]) => {
       process.exitCode = await runPython(args);

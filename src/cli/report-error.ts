@@ -1,11 +1,20 @@
 // The one place that decides how an error is shown and which exit code it gets.
 import { ZodError } from 'zod';
-import { MgdartsError, RuntimeRequestError, exitCodeFor } from '../errors.js';
+import { MgdartsError, RuntimeLostError, RuntimeRequestError, exitCodeFor } from '../errors.js';
+
+/** Fixes for the runtime's own error codes. */
+const RUNTIME_HINTS: Record<string, string> = {
+  'runtime.nan_loss': 'lower the learning rates (search.lr.*, retrain.lr) or search.lambda.lambda0 in the config',
+  'runtime.oom': 'lower search.batch_size / retrain.batch_size, or search_space.channels',
+  'runtime.data_not_found': 'check the dataset files with `npx mgdarts doctor`',
+};
 
 export function reportError(error: unknown, verbose: boolean, write: (text: string) => void = (t) => process.stderr.write(t)): number {
   if (error instanceof MgdartsError) {
     let text = `mgdarts: ${error.message}\n`;
-    if (error.hint) text += `  fix: ${error.hint}\n`;
+    const hint = error.hint ?? RUNTIME_HINTS[error.code];
+    if (hint) text += `  fix: ${hint}\n`;
+    if (error instanceof RuntimeLostError && error.stderrTail && verbose) text += `--- runtime stderr (tail) ---\n${error.stderrTail}\n`;
     if (error instanceof RuntimeRequestError && error.traceback && verbose) text += `--- runtime traceback ---\n${error.traceback}\n`;
     if (verbose && error.cause) text += `  cause: ${String((error.cause as Error).stack ?? error.cause)}\n`;
     text += `  (code ${error.code})\n`;

@@ -20,7 +20,7 @@ export function formatSummary(runDir: string, result: RunResult, arch: Architect
   lines.push(`  op mix: ${mix}`);
   lines.push(
     `parameters: supernet ${n(result.params.supernet)}, final ${n(result.params.final_dense)} dense / ${n(result.params.final_nonzero)} non-zero (without aux head)`,
-    `test accuracy: final epoch ${pct(result.test_accuracy.final)}, best epoch ${pct(result.test_accuracy.best)} (epoch ${result.test_accuracy.best_epoch + 1}; the test set picked it, so it is optimistic)`,
+    `test accuracy: final epoch ${pct(result.test_accuracy.final)}, best epoch ${pct(result.test_accuracy.best)} (epoch ${result.test_accuracy.best_epoch + 1} of the retraining; the test set picked it, so it is optimistic)`,
     `time: search ${result.search_seconds.toFixed(0)} s, retrain ${result.train_seconds.toFixed(0)} s on ${result.device}`,
     `run directory: ${runDir}`,
   );

@@ -18,13 +18,15 @@ export function resolveConfigPath(given: string | undefined): string {
 }
 
 export function loadConfig(path: string): ExperimentConfig {
-  let raw: unknown;
+  return parseConfig(readConfigJson(path), path);
+}
+
+export function readConfigJson(path: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new ConfigError(path, [{ path: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
   }
-  return parseConfig(raw, path);
 }
 
 export function parseConfig(raw: unknown, source = '(config)'): ExperimentConfig {

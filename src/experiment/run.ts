@@ -1,9 +1,9 @@
 // One experiment end to end: validate, start the runtime, load data, search, derive, retrain, report.
 import { createHash } from 'node:crypto';
 import { resolveDatasetDir } from '../config/dataset.js';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { ConfigError, InterruptedError } from '../errors.js';
+import { ConfigError, InterruptedError, UsageError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { PROTOCOL_VERSION } from '../runtime/protocol.js';
 import { ensurePython } from '../runtime/python.js';
@@ -37,10 +37,21 @@ export interface RunSummary {
 /** Config from file plus command-line overrides, validated; nothing is created before this passes. */
 export function prepareConfig(options: RunOptions): { config: ExperimentConfig; path: string; datasetDir: string } {
   const path = resolveConfigPath(options.config);
-  const config = loadConfig(path);
-  if (options.dataDir) config.dataset.data_dir = options.dataDir;
-  if (options.device) config.device = options.device;
-  if (options.threads) config.threads = options.threads;
+  // Command-line overrides go through the same schema as the file, so `--device tpu` is reported like a bad config.
+  const raw = readConfigJson(path) as Record<string, unknown>;
+  const overrides: Record<string, unknown> = {};
+  if (options.device) overrides.device = options.device;
+  if (options.threads) overrides.threads = options.threads;
+  const config = parseConfig({ ...raw, ...overrides }, path);
+  if (options.dataDir) {
+    if (config.dataset.name !== 'fashion-mnist') {
+      throw new UsageError(`--data-dir applies to the fashion-mnist dataset; ${path} uses ${config.dataset.name}`, 'run a config whose dataset.name is "fashion-mnist", e.g. configs/fashion-mnist.json');
+    }
+    config.dataset.data_dir = options.dataDir;
+  }
+  if (options.runtime && !/^(tcp|ipc):\/\/.+/.test(options.runtime)) {
+    throw new UsageError(`--runtime expects a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/mgdarts.sock, got "${options.runtime}"`);
+  }
   const unexported = config.granularities.filter((g) => g !== 'operation');
   if (unexported.length) {
     // The runtime searches these levels, but the shrink and the weight-mask export that carry them into the
@@ -63,7 +74,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const stopOnSignal = interruptHandler(session, progress);
   try {
     // Created only once the runtime answers, so a failed start leaves nothing behind.
-    const runDir = RunDir.create(options.out ?? 'runs', config.name);
+    const runDir = createRunDir(options.out ?? 'runs', config.name);
     runDir.writeJson('config.json', config);
     progress.log(`run directory: ${runDir.path}`);
     return await execute(session, config, path, datasetDir, runDir, progress);
@@ -93,7 +104,7 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
   });
   const sp = config.search_space;
   const space: SpaceShape = { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
-  const search = await runSearch({ client, config, space, runDir, progress });
+  const search = await runSearch({ client, config, space, runDir, progress, validSize: data.valid_size });
   const architecture = deriveArchitecture(space, search.opMask);
   runDir.writeJson('architecture.json', architecture);
   const retrain = await runRetrain(client, config, architecture, runDir, progress);
@@ -101,6 +112,14 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
   runDir.writeJson('result.json', result);
   runDir.event('run_done', { test_accuracy: result.test_accuracy });
   return { runDir: runDir.path, result, architecture };
+}
+
+function createRunDir(root: string, name: string): RunDir {
+  try {
+    return RunDir.create(root, name);
+  } catch (err) {
+    throw new UsageError(`cannot create a run directory under ${root}: ${(err as Error).message}`, 'pass --out <a writable directory>');
+  }
 }
 
 /** Ctrl-C / SIGTERM: fail the pending request at once, stop the runtime, exit through the reporter (130). */

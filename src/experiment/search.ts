@@ -35,6 +35,8 @@ export interface SearchContext {
   space: SpaceShape;
   runDir: RunDir;
   progress: ProgressLine;
+  /** Images in the held-out split (0: no held-out evaluation). */
+  validSize: number;
 }
 
 /** A distinct, reproducible RNG seed for every epoch of every phase. */
@@ -42,7 +44,7 @@ export function epochSeed(seed: number, phase: number, epoch: number): number {
   return (seed * 1_000_003 + phase * 10_007 + epoch) % 2 ** 31;
 }
 
-export async function runSearch({ client, config, space, runDir, progress }: SearchContext): Promise<SearchOutcome> {
+export async function runSearch({ client, config, space, runDir, progress, validSize }: SearchContext): Promise<SearchOutcome> {
   const started = Date.now();
   const s = config.search;
   const built = await client.request('build_supernet', {
@@ -76,7 +78,7 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
       },
       {
         onProgress: (ev) =>
-          progress.update({ phase, epoch: phase === 'warmup' ? `${epoch + 1}/${s.warmup_epochs}` : `${epoch}`, batch: `${ev.batch}/${ev.batches}`, loss: ev.loss, opsLeft: `${opsLeft}/${opsTotal}`, lambda }),
+          progress.update({ phase, epoch: `${epoch + 1}/${phase === 'warmup' ? s.warmup_epochs : s.max_epochs}`, batch: `${ev.batch}/${ev.batches}`, loss: ev.loss, opsLeft: `${opsLeft}/${opsTotal}`, lambda }),
       },
     );
 
@@ -108,11 +110,11 @@ export async function runSearch({ client, config, space, runDir, progress }: Sea
       ops_pruned: r.ops_pruned, committed: r.committed, units: r.units, live_ops: r.live_ops, size_counted: sizeEnd, lambda_next: lambda.lambda, seconds: r.seconds,
     });
     progress.log(
-      `[search] epoch ${epoch}${commit ? ' (commit)' : ''}  ce ${r.mean_ce.toFixed(3)}  train acc ${(100 * r.train_accuracy).toFixed(1)}%  ` +
+      `[search] epoch ${epoch + 1}/${s.max_epochs}${commit ? ' (commit)' : ''}  ce ${r.mean_ce.toFixed(3)}  train acc ${(100 * r.train_accuracy).toFixed(1)}%  ` +
         `ops ${opsLeft}/${opsTotal}${commit ? ` (-${r.ops_pruned})` : ''}  size ${(sizeEnd / sizeStart * 100).toFixed(0)}%  λ→${lambda.lambda.toExponential(1)}  ${progress.elapsed()}`,
     );
   }
-  const valid = config.dataset.valid_fraction > 0 ? await client.request('evaluate', { model: 'supernet', split: 'valid', batch_size: 256 }) : null;
+  const valid = validSize > 0 ? await client.request('evaluate', { model: 'supernet', split: 'valid', batch_size: 256 }) : null;
   runDir.event('search_done', { stop_reason: reason, epochs: epoch, live_ops: opsLeft, size_counted: sizeEnd, valid_accuracy: valid?.accuracy ?? null });
   return {
     opMask, opsTotal, opsLeft, paramsSupernet: built.params_supernet, sizeStart, sizeEnd, epochs: epoch, warmupEpochs: s.warmup_epochs,

@@ -52,8 +52,14 @@ export class RuntimeClient {
   }
 
   /** Connect and shake hands; fails within `timeoutMs` when nothing answers. */
-  static async connect(endpoint: string, timeoutMs = 10_000): Promise<{ client: RuntimeClient; hello: HelloResult }> {
+  static async connect(
+    endpoint: string,
+    timeoutMs = 10_000,
+    /** Lets the caller fail the handshake early (e.g. the runtime process exited). */
+    onClient?: (client: RuntimeClient) => void,
+  ): Promise<{ client: RuntimeClient; hello: HelloResult }> {
     const client = new RuntimeClient(endpoint);
+    onClient?.(client);
     try {
       const hello = await client.hello(timeoutMs);
       return { client, hello };

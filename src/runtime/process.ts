@@ -40,7 +40,7 @@ export class RuntimeProcess {
     });
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
-        this.exitInfo = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        this.exitInfo = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         // The ipc socket file outlives its process (libzmq leaves it, a killed runtime cannot): its name is ours.
         if (endpoint.startsWith('ipc://')) rmSync(endpoint.slice('ipc://'.length), { force: true });
         for (const l of this.exitListeners) l(this.exitInfo);

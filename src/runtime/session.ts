@@ -28,20 +28,24 @@ export async function openSession(options: SessionOptions = {}): Promise<Runtime
     return { client, hello, close: async () => client.close() };
   }
   const proc = RuntimeProcess.spawn({ python: findPython(), device: options.device, threads: options.threads, env: options.env, verbose: options.verbose });
-  // Importing torch takes seconds; a runtime that dies on start is reported with its stderr at once.
-  const died = new Promise<never>((_, reject) =>
-    proc.onExit((info) => reject(new RuntimeLostError(`the runtime ${info} before answering hello`, [], proc.stderr()))),
-  );
-  died.catch(() => undefined);
-  let connected: { client: RuntimeClient; hello: HelloResult };
+  // Importing torch takes seconds; a runtime that dies on start fails the handshake at once, with its stderr.
+  let connected: { client: RuntimeClient; hello: HelloResult } | undefined;
   try {
-    connected = await Promise.race([RuntimeClient.connect(proc.endpoint, options.helloTimeoutMs ?? 120_000), died]);
+    connected = await RuntimeClient.connect(proc.endpoint, options.helloTimeoutMs ?? 120_000, (client) =>
+      proc.onExit((info) =>
+        client.failAll(
+          connected
+            ? new RuntimeLostError(`the runtime ${info}`, client.pendingNames(), proc.stderr())
+            : new RuntimeLostError(`the runtime ${info} before answering hello`, [], proc.stderr()),
+        ),
+      ),
+    );
   } catch (err) {
     proc.kill();
+    await proc.exited;
     throw err;
   }
   const { client, hello } = connected;
-  proc.onExit((info) => client.failAll(new RuntimeLostError(`the runtime ${info}`, client.pendingNames(), proc.stderr())));
   return {
     client,
     hello,

@@ -23,7 +23,12 @@ export class Transport {
     this.socket.events.on('disconnect', () => {
       if (!this.closed) this.handlers.onDisconnect();
     });
-    this.socket.connect(endpoint);
+    try {
+      this.socket.connect(endpoint);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
     void this.readLoop();
   }
 
