@@ -14,7 +14,11 @@ from .device import visible_devices
 from .errors import BadParamsFault, DataNotFound
 from .evalnet import EvalNetwork
 from .idx import IdxFormatError
-from .optim import build_search_optimizers, make_sgd
+from .optim import build_search_optimizers, make_sgd, rebuild_after_change
+from .regrow import regrow as regrow_ops
+from .regrow import regrow_statistics as regrow_stats
+from .shrink import shrink as shrink_net
+from .shrink import shrink_statistics as shrink_stats
 from .params import count_parameters
 from .protocol import spec
 from .state import RuntimeState
@@ -110,6 +114,49 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
             "op_mask": net.committed.to(torch.uint8),
         }
 
+    def _sizes(net) -> dict:
+        return {
+            "params_supernet": count_parameters(net),
+            "size_counted": net.size_counted(),
+        }
+
+    def begin_stage(ctx, p) -> dict:
+        net = state.require_supernet()
+        if p.reset_thresholds:
+            net.reset_thresholds()
+        rebuild_after_change(state.search_opt, net)
+        return {**_sizes(net), "units": {level: list(counts) for level, counts in net.unit_counts().items()}}
+
+    def regrow_statistics(ctx, p) -> dict:
+        net = state.require_supernet()
+        stats = regrow_stats(net, state.search_opt.arch.get("alpha"))
+        return {"weights": stats["weights"], "momentum": stats["momentum"], "op_mask": stats["committed"].to(torch.uint8)}
+
+    def regrow(ctx, p) -> dict:
+        net = state.require_supernet()
+        try:
+            revived = regrow_ops(net, [tuple(op) for op in p.ops])
+        except ValueError as err:  # a live, duplicate or out-of-range op: nothing was changed
+            raise BadParamsFault(str(err)) from err
+        rebuild_after_change(state.search_opt, net)
+        return {"revived": len(revived), "live_ops": net.live_op_count(), "op_mask": net.committed.to(torch.uint8)}
+
+    def shrink_statistics(ctx, p) -> dict:
+        return shrink_stats(state.require_supernet())
+
+    def shrink(ctx, p) -> dict:
+        net = state.require_supernet()
+        try:
+            mapping = shrink_net(
+                net,
+                {int(c["cell"]): int(c["width"]) for c in p.cell_widths},
+                {(int(m["cell"]), int(m["edge"]), int(m["op"])): int(m["width"]) for m in p.mid_widths},
+            )
+        except ValueError as err:  # a width that would grow, or a mid width for no live sep op
+            raise BadParamsFault(str(err)) from err
+        rebuild_after_change(state.search_opt, net, mapping)
+        return {**_sizes(net), "widths": [cell["width"] for cell in shrink_stats(net)["cells"]]}
+
     def train_epoch(ctx, p) -> dict:
         return training.search_epoch(ctx, state, p)
 
@@ -138,4 +185,6 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         "hello": hello, "status": status, "cancel": cancel, "shutdown": shutdown, "echo": echo,
         "load_data": load_data, "build_supernet": build_supernet, "train_epoch": train_epoch, "evaluate": evaluate,
         "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model,
+        "begin_stage": begin_stage, "regrow_statistics": regrow_statistics, "regrow": regrow,
+        "shrink_statistics": shrink_statistics, "shrink": shrink,
     }

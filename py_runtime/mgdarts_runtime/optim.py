@@ -6,22 +6,13 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .shrink import ParamMap, rebuild_optimizer
+
 ARCH_GROUPS = ("alpha", "op_threshold", "filter_score", "filter_threshold", "weight_threshold")
 
 
 def make_sgd(params: list[nn.Parameter], momentum: float, weight_decay: float) -> torch.optim.SGD:
     return torch.optim.SGD(params, lr=0.0, momentum=momentum, weight_decay=weight_decay)
-
-
-def rebuild_sgd(old: torch.optim.SGD, params: list[nn.Parameter]) -> torch.optim.SGD:
-    """A new optimizer over `params` that keeps the momentum of every parameter `old` already held
-    (SPEC §8.1 item 8: after modules change, nothing may silently stop training)."""
-    group = old.param_groups[0]
-    new = torch.optim.SGD(params, lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"])
-    for p in params:
-        if p in old.state:
-            new.state[p] = old.state[p]
-    return new
 
 
 def set_lr(optimizer: torch.optim.SGD, lr: float) -> None:
@@ -58,12 +49,13 @@ def build_search_optimizers(net, momentum: float, weight_decay: float) -> Search
     )
 
 
-def rebuild_after_change(optimizers: SearchOptimizers, net) -> None:
-    """Point every optimizer at the live tensors again (modules were replaced), keeping momentum."""
-    optimizers.weights = rebuild_sgd(optimizers.weights, net.weight_parameters())
+def rebuild_after_change(optimizers: SearchOptimizers, net, mapping: ParamMap | None = None) -> None:
+    """Point every optimizer at the live tensors again after modules changed (prune, regrow, shrink), keeping
+    the momentum of unchanged tensors and slicing it for those a shrink rebuilt (`mapping`), SPEC §8.1 item 8."""
+    optimizers.weights = rebuild_optimizer(optimizers.weights, net.weight_parameters(), mapping)
     for name, params in net.arch_parameter_groups().items():
         if name in optimizers.arch and params:
-            optimizers.arch[name] = rebuild_sgd(optimizers.arch[name], params)
+            optimizers.arch[name] = rebuild_optimizer(optimizers.arch[name], params, mapping)
 
 
 def clear_pruned_momentum(optimizers: SearchOptimizers, net, pruned: torch.Tensor) -> None:

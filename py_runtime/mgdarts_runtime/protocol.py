@@ -44,8 +44,13 @@ def _check(value: Any, schema: dict[str, Any], path: str) -> None:
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             raise BadParams(f"{path}: expected at least {schema['minItems']} items")
+        prefix = schema.get("prefixItems", [])  # tuples: one schema per position, then `items`
+        if prefix and len(value) != len(prefix) and schema.get("items") is False:
+            raise BadParams(f"{path}: expected {len(prefix)} items, got {len(value)}")
         for i, item in enumerate(value):
-            _check(item, schema.get("items", {}), f"{path}[{i}]")
+            item_schema = prefix[i] if i < len(prefix) else schema.get("items", {})
+            if isinstance(item_schema, dict):
+                _check(item, item_schema, f"{path}[{i}]")
 
 
 def _has_type(value: Any, kind: str | list[str]) -> bool:

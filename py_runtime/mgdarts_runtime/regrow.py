@@ -35,7 +35,7 @@ def regrow(net: Supernet, ops: list[tuple[int, int, int]]) -> list[nn.Module]:
     initialised op at the cell's current width (sep mid = that width) with all-ones filter and weight masks and
     zero filter scores, the cell's live set and op_sizes updated. Raises ValueError for a live op, a duplicate or
     an index out of range, before changing anything. Returns the new modules; their parameters have no optimizer
-    state yet, so rebuild the weight and filter-score optimizers (shrink.rebuild_optimizer / optim.rebuild_sgd)."""
+    state yet, so rebuild the weight and filter-score optimizers (optim.rebuild_after_change)."""
     num_l, num_e, num_k = net.committed.shape
     wanted = [(int(c), int(e), int(k)) for c, e, k in ops]
     if len(set(wanted)) != len(wanted):

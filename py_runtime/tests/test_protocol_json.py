@@ -249,3 +249,10 @@ BAD = [
 def test_bad_frames_raise_frame_error(frames, text):
     with pytest.raises(wire.FrameError, match=text):
         wire.decode(frames)
+
+
+def test_tuples_are_checked_position_by_position():
+    protocol.parse_params("regrow", {"ops": [[0, 1, 2], [1, 0, 6]]})
+    for bad in ([[0, 1]], [[0, 1, 2, 3]], [[0, -1, 2]], [[0, 1, "2"]]):
+        with pytest.raises(protocol.BadParams, match=r"params\.ops\[0\]"):
+            protocol.parse_params("regrow", {"ops": bad})

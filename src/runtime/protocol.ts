@@ -195,6 +195,44 @@ export const REQUESTS = {
       peak_memory_bytes: nonNegInt,
     }),
   },
+  begin_stage: {
+    // Start of a stage or of the final phase (SPEC §4.2 step 1, §4.4): optimizers rebuilt from the current
+    // tensors, thresholds back to 0 when asked.
+    params: z.strictObject({ reset_thresholds: z.boolean() }),
+    result: z.strictObject({ params_supernet: nonNegInt, size_counted: nonNegInt, units: UnitsSchema }),
+  },
+  regrow_statistics: {
+    params: z.strictObject({}),
+    // sigmoid(α), the α momentum buffer and the committed op mask, float32 (L, E, K), for the regrowth policy.
+    result: z.strictObject({ weights: ndarray, momentum: ndarray, op_mask: ndarray }),
+  },
+  regrow: {
+    params: z.strictObject({ ops: z.array(z.tuple([nonNegInt, nonNegInt, nonNegInt])) }),
+    result: z.strictObject({ revived: nonNegInt, live_ops: nonNegInt, op_mask: ndarray }),
+  },
+  shrink_statistics: {
+    params: z.strictObject({}),
+    result: z.strictObject({
+      cells: z.array(
+        z.strictObject({
+          cell: nonNegInt,
+          width: nonNegInt,
+          nominal: nonNegInt,
+          preprocess_live: z.tuple([nonNegInt, nonNegInt]),
+          node_out_live: z.array(z.array(nonNegInt)),
+          sep_mid_live: z.record(z.string(), nonNegInt),
+          sep_mid: z.record(z.string(), nonNegInt),
+        }),
+      ),
+    }),
+  },
+  shrink: {
+    params: z.strictObject({
+      cell_widths: z.array(z.strictObject({ cell: nonNegInt, width: posInt })),
+      mid_widths: z.array(z.strictObject({ cell: nonNegInt, edge: nonNegInt, op: nonNegInt, width: posInt })),
+    }),
+    result: z.strictObject({ params_supernet: nonNegInt, size_counted: nonNegInt, widths: z.array(nonNegInt) }),
+  },
   evaluate: {
     params: z.strictObject({
       model: z.enum(['supernet', 'eval']),
