@@ -83,11 +83,14 @@ class Server:
                     self.dispatch(*self._receive())
                 self.parent.check()
         finally:
-            self._cancel_queued()
-            self.socket.close()
-            self.context.term()
+            # The socket file goes first: nothing below may keep it on disk if it fails or is interrupted.
             if self.endpoint.startswith("ipc://"):
                 Path(self.endpoint[len("ipc://"):]).unlink(missing_ok=True)
+            try:
+                self._cancel_queued()
+            finally:
+                self.socket.close()
+                self.context.term()
 
     def _cancel_queued(self) -> None:
         """Requests still queued at shutdown get their one reply: cancelled."""
