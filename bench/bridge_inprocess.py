@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from types import SimpleNamespace
 
 import torch
 
@@ -30,7 +29,7 @@ class InProcessContext:
 def main() -> None:
     plan = json.loads(sys.argv[1])
     torch.set_num_threads(plan["threads"])
-    handlers = make_handlers(RuntimeState(device=torch.device("cpu"), threads=plan["threads"]))
+    handlers = make_handlers(RuntimeState(device=torch.device("cpu")))
     ctx = InProcessContext()
     for name in ("load_data", "build_supernet"):
         handlers[name](ctx, parse_params(name, plan[name]))

@@ -1,5 +1,4 @@
 // Where the package's own files are, whether run from a checkout or from an installed package.
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +18,4 @@ export function venvDir(): string {
 
 export function venvPython(): string {
   return join(venvDir(), 'bin', 'python');
-}
-
-export function fileExists(path: string): boolean {
-  return existsSync(path);
 }

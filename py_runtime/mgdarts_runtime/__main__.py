@@ -41,7 +41,7 @@ def main() -> None:
     faults.on_start()
     if args.threads:
         torch.set_num_threads(args.threads)
-    state = RuntimeState(device=pick_device(args.device), threads=torch.get_num_threads())
+    state = RuntimeState(device=pick_device(args.device))
     Server(args.endpoint, make_handlers(state), parent).serve_forever()
 
 

@@ -13,7 +13,6 @@ from .errors import NotReady
 @dataclass
 class RuntimeState:
     device: torch.device
-    threads: int
     channels_last: bool = False
     data: ImageDataset | None = None
     train_idx: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))

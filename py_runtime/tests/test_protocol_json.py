@@ -23,13 +23,13 @@ KEY = SPEC["ndarray_key"]
 
 
 def test_handler_table_has_exactly_the_request_types_of_protocol_json():
-    handlers = make_handlers(RuntimeState(device=torch.device("cpu"), threads=1))
+    handlers = make_handlers(RuntimeState(device=torch.device("cpu")))
     assert sorted(handlers) == sorted(SPEC["requests"])
     assert protocol.request_types() == list(SPEC["requests"])
 
 
 def test_each_handler_takes_ctx_and_params():
-    handlers = make_handlers(RuntimeState(device=torch.device("cpu"), threads=1))
+    handlers = make_handlers(RuntimeState(device=torch.device("cpu")))
     for name, fn in handlers.items():
         assert len(inspect.signature(fn).parameters) == 2, name
 

@@ -24,8 +24,6 @@ export interface RunOptions {
   out?: string;
   verbose?: boolean;
   quiet?: boolean;
-  /** Extra environment for a private runtime (fault switches in tests). */
-  runtimeEnv?: Record<string, string>;
 }
 
 export interface RunSummary {
@@ -69,7 +67,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const progress = new ProgressLine(process.stderr, options.quiet);
   const session = await openSession({
     endpoint: options.runtime, device: config.device === 'auto' ? undefined : config.device, threads: config.threads ?? undefined,
-    verbose: options.verbose, env: options.runtimeEnv,
+    verbose: options.verbose,
   });
   const stopOnSignal = interruptHandler(session, progress);
   try {

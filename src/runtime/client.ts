@@ -12,7 +12,6 @@ import {
   type RequestType,
 } from './protocol.js';
 import { Transport } from './transport.js';
-import type { FrameError } from './frames.js';
 import { ProtocolMismatchError, RuntimeLostError, RuntimeRequestError, RuntimeUnreachableError } from '../errors.js';
 
 export interface RequestOptions {
@@ -141,7 +140,7 @@ export class RuntimeClient {
   private onMessage(message: unknown): void {
     const parsed = ReplyEnvelopeSchema.safeParse(message);
     if (!parsed.success) {
-      this.onBadFrame(new Error(`reply does not match the protocol: ${parsed.error.message}`) as FrameError);
+      this.onBadFrame(new Error(`reply does not match the protocol: ${parsed.error.message}`));
       return;
     }
     const reply = parsed.data;

@@ -19,6 +19,13 @@ export async function startRuntime(fault?: string, helloTimeoutMs?: number): Pro
   return session;
 }
 
+/** A runtime (as startRuntime) with the shipped sample loaded: the start of most integration tests. */
+export async function startRuntimeWithData(load: Partial<RequestParams<'load_data'>> = {}): Promise<RuntimeSession> {
+  const session = await startRuntime();
+  await session.client.request('load_data', loadParams(load));
+  return session;
+}
+
 /** Stop every runtime these helpers started (afterEach/afterAll); a killed one is only disconnected. */
 export async function closeSessions(): Promise<void> {
   const sessions = [...open];

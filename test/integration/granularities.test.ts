@@ -2,13 +2,12 @@
 // commits mask filters and weights, and the operation-only baseline reports the other levels untouched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeSession } from '../../src/runtime/session.js';
-import { buildParams, closeSessions, epochParams, loadParams, searchLr, startRuntime, tinySpace } from '../helpers/runtime.js';
+import { buildParams, closeSessions, epochParams, searchLr, startRuntimeWithData, tinySpace } from '../helpers/runtime.js';
 
 describe('granularities', () => {
   let session: RuntimeSession;
   beforeAll(async () => {
-    session = await startRuntime();
-    await session.client.request('load_data', loadParams({ train_limit: 96 }));
+    session = await startRuntimeWithData({ train_limit: 96 });
   });
   afterAll(closeSessions);
 

@@ -5,7 +5,7 @@ import { NdArray } from '../../src/runtime/ndarray.js';
 import type { RuntimeSession } from '../../src/runtime/session.js';
 import { deriveArchitecture } from '../../src/search-space/derive.js';
 import { countArchitectureParameters } from '../../src/search-space/param-count.js';
-import { closeSessions, loadParams, startRuntime, tinySpace } from '../helpers/runtime.js';
+import { closeSessions, startRuntimeWithData, tinySpace } from '../helpers/runtime.js';
 
 /** A seeded mask keeping roughly `keep` of the ops (never none in a node; the count must not care). */
 function randomMask(layers: number, keep: number, seed: number): NdArray {
@@ -17,8 +17,7 @@ function randomMask(layers: number, keep: number, seed: number): NdArray {
 describe('architecture parameter count', () => {
   let session: RuntimeSession;
   beforeAll(async () => {
-    session = await startRuntime();
-    await session.client.request('load_data', loadParams({ train_limit: 64 }));
+    session = await startRuntimeWithData({ train_limit: 64 });
   });
   afterAll(closeSessions);
 

@@ -5,13 +5,12 @@ import { SeededRng } from '../../src/policy/rng.js';
 import { regrowCount, sampleRegrowth } from '../../src/policy/regrowth.js';
 import { cellWidth } from '../../src/policy/width-rule.js';
 import type { RuntimeSession } from '../../src/runtime/session.js';
-import { buildParams, closeSessions, epochParams, loadParams, searchLr, startRuntime, tinySpace } from '../helpers/runtime.js';
+import { buildParams, closeSessions, epochParams, searchLr, startRuntimeWithData, tinySpace } from '../helpers/runtime.js';
 
 describe('regrow and shrink through the protocol', () => {
   let session: RuntimeSession;
   beforeAll(async () => {
-    session = await startRuntime();
-    await session.client.request('load_data', loadParams({ train_limit: 96 }));
+    session = await startRuntimeWithData({ train_limit: 96 });
   });
   afterAll(closeSessions);
 

@@ -159,12 +159,18 @@ describe('against one runtime (MGDARTS_FAULT=slow_batches)', () => {
     }
   });
 
-  it('serves status while an epoch runs; the epoch reply and ordered progress events still arrive', async () => {
-    const { client } = session;
+  /** A 10-batch train_epoch on the slow_batches runtime, returned once its first progress event arrived. */
+  async function startSlowEpoch(client: RuntimeSession['client']) {
     await prepareSupernet(client);
     const events: ProgressEvent[] = [];
     const epoch = settle(client.request('train_epoch', epochParams({ batch_size: 16, max_batches: 10 }), { onProgress: (e) => events.push(e) }));
     await waitFor(() => events.length > 0, 30_000, 'the first progress event');
+    return { epoch, events };
+  }
+
+  it('serves status while an epoch runs; the epoch reply and ordered progress events still arrive', async () => {
+    const { client } = session;
+    const { epoch, events } = await startSlowEpoch(client);
     const status = await client.request('status', {});
     expect(status).toMatchObject({ state: 'busy', request_type: 'train_epoch', batches_total: 10 });
     expect(status.batches_done).toBeGreaterThanOrEqual(1);
@@ -182,10 +188,7 @@ describe('against one runtime (MGDARTS_FAULT=slow_batches)', () => {
 
   it('cancel stops a running train_epoch with runtime.cancelled; the runtime then serves again', async () => {
     const { client } = session;
-    await prepareSupernet(client);
-    const events: ProgressEvent[] = [];
-    const epoch = settle(client.request('train_epoch', epochParams({ batch_size: 16, max_batches: 10 }), { onProgress: (e) => events.push(e) }));
-    await waitFor(() => events.length > 0, 30_000, 'the first progress event');
+    const { epoch, events } = await startSlowEpoch(client);
     const { request_id } = await client.request('status', {});
     expect(await client.request('cancel', { target: 'not-a-running-request' })).toEqual({ cancelled: false });
     expect(await client.request('cancel', { target: request_id! })).toEqual({ cancelled: true });
