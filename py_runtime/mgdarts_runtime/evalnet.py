@@ -9,7 +9,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .masks import node_edge_slices
+from .export import apply_weight_masks, mask_key, unit_convs
 from .ops import FactorizedReduce, ReLUConvBN, op_spec
+from .units import NO_UNITS, Units
 
 ARCH_FORMAT = "mgdarts.architecture/1"
 
@@ -63,7 +65,9 @@ def _check_place(entry: dict[str, Any], nodes: int) -> tuple[int, int]:
 class EvalCell(nn.Module):
     """One cell of the evaluation network; node = plain sum of its ops, output = concat of all nodes (SPEC §5.1)."""
 
-    def __init__(self, spec: dict[str, Any], c_pp: int, c_p: int, reduction_prev: bool, nodes: int) -> None:
+    def __init__(
+        self, spec: dict[str, Any], c_pp: int, c_p: int, reduction_prev: bool, nodes: int, units: Units = NO_UNITS
+    ) -> None:
         super().__init__()
         self.reduction = bool(spec["reduction"])
         in_w = [int(w) for w in spec["input_widths"]]
@@ -86,7 +90,7 @@ class EvalCell(nn.Module):
                     f"{self.widths[source]} and end at node {target}'s width {self.widths[target]}"
                 )
             op = op_spec(entry["op"])
-            ops.append(op.build(widths[0], stride, search=False, affine=True, widths=widths))
+            ops.append(op.build(widths[0], stride, search=False, affine=True, widths=widths, units=units))
             places.append(_OpPlace(source, target, op.is_identity(stride)))
         self.ops = nn.ModuleList(ops)
         self.places = places
@@ -116,7 +120,11 @@ class EvalCell(nn.Module):
 class EvalNetwork(nn.Module):
     """Stem 3×3 → 3C + BN, the architecture's cells, optional aux head after cell 2L//3, pool + linear."""
 
-    def __init__(self, arch: dict[str, Any], *, auxiliary: bool = False, drop_path_prob: float = 0.0) -> None:
+    def __init__(
+        self, arch: dict[str, Any], *, auxiliary: bool = False, drop_path_prob: float = 0.0,
+        weight_masks: dict[str, Tensor] | None = None,
+    ) -> None:
+        """`weight_masks` (the file beside architecture.json): sep/dil convs use weight × mask in every forward."""
         super().__init__()
         if arch.get("format") != ARCH_FORMAT or arch.get("search_space") != "darts_like":
             raise ValueError(f"expected a {ARCH_FORMAT} darts_like architecture, got {arch.get('format')!r}")
@@ -129,10 +137,11 @@ class EvalNetwork(nn.Module):
             nn.BatchNorm2d(3 * c),
         )
         self.aux_position = 2 * layers // 3
+        units = Units(weight=True) if weight_masks is not None else NO_UNITS
         c_pp, c_p, reduction_prev, cells = 3 * c, 3 * c, False, []
         c_aux = c_p
         for i, spec in enumerate(arch["cells"]):
-            cell = EvalCell(spec, c_pp, c_p, reduction_prev, nodes)
+            cell = EvalCell(spec, c_pp, c_p, reduction_prev, nodes, units)
             cells.append(cell)
             c_pp, c_p, reduction_prev = c_p, cell.out_channels, cell.reduction
             c_aux = c_p if i == self.aux_position else c_aux
@@ -140,6 +149,15 @@ class EvalNetwork(nn.Module):
         self.aux_head = AuxiliaryHead(c_aux, int(arch["num_classes"])) if auxiliary else None
         self.global_pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_p, int(arch["num_classes"]))
+        self.masked_weights = 0 if weight_masks is None else apply_weight_masks(weight_masks, self._masked_convs(arch))
+
+    def _masked_convs(self, arch: dict[str, Any]) -> dict[str, Any]:
+        names = {}
+        for i, (spec, cell) in enumerate(zip(arch["cells"], self.cells)):
+            for entry, op in zip(spec["ops"], cell.ops):
+                for conv_name, conv in unit_convs(op):
+                    names[mask_key(i, int(entry["edge"]), entry["op"], conv_name)] = conv
+        return names
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         """(logits, aux_logits); aux_logits only in training mode with an aux head (as DARTS), else None."""

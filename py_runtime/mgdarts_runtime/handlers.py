@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import platform
 import time
 from typing import Any, Callable
@@ -13,13 +14,14 @@ from .datasets import DatasetNotFoundError, load_dataset, split_train, to_device
 from .device import visible_devices
 from .errors import BadParamsFault, DataNotFound
 from .evalnet import EvalNetwork
+from .export import save_weight_masks as save_masks
 from .idx import IdxFormatError
 from .optim import build_search_optimizers, make_sgd, rebuild_after_change
 from .regrow import regrow as regrow_ops
 from .regrow import regrow_statistics as regrow_stats
 from .shrink import shrink as shrink_net
 from .shrink import shrink_statistics as shrink_stats
-from .params import count_parameters
+from .params import count_parameters, net_sizes
 from .protocol import spec
 from .state import RuntimeState
 from .supernet import Supernet, SupernetConfig
@@ -107,17 +109,10 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         state.supernet, state.search_opt = net, build_search_optimizers(net, momentum=0.9, weight_decay=3e-4)
         state.evalnet = state.eval_opt = None
         return {
-            "params_supernet": count_parameters(net),
-            "size_counted": net.size_counted(),
+            **net_sizes(net),
             "live_ops": net.live_op_count(),
             "units": {level: list(counts) for level, counts in net.unit_counts().items()},
             "op_mask": net.committed.to(torch.uint8),
-        }
-
-    def _sizes(net) -> dict:
-        return {
-            "params_supernet": count_parameters(net),
-            "size_counted": net.size_counted(),
         }
 
     def begin_stage(ctx, p) -> dict:
@@ -125,7 +120,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         if p.reset_thresholds:
             net.reset_thresholds()
         rebuild_after_change(state.search_opt, net)
-        return {**_sizes(net), "units": {level: list(counts) for level, counts in net.unit_counts().items()}}
+        return {**net_sizes(net), "units": {level: list(counts) for level, counts in net.unit_counts().items()}}
 
     def regrow_statistics(ctx, p) -> dict:
         net = state.require_supernet()
@@ -155,7 +150,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         except ValueError as err:  # a width that would grow, or a mid width for no live sep op
             raise BadParamsFault(str(err)) from err
         rebuild_after_change(state.search_opt, net, mapping)
-        return {**_sizes(net), "widths": [cell["width"] for cell in shrink_stats(net)["cells"]]}
+        return {**net_sizes(net), "widths": [cell["width"] for cell in shrink_stats(net)["cells"]]}
 
     def train_epoch(ctx, p) -> dict:
         return training.search_epoch(ctx, state, p)
@@ -168,10 +163,31 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         state.require_data()
         torch.manual_seed(p.seed)
         state.channels_last = p.channels_last
-        net = EvalNetwork(p.architecture, auxiliary=p.auxiliary).to(state.device, memory_format=state.memory_format())
+        masks = _read_masks(p.weight_masks) if p.weight_masks else None
+        try:
+            net = EvalNetwork(p.architecture, auxiliary=p.auxiliary, weight_masks=masks)
+        except (ValueError, KeyError, TypeError) as err:  # an architecture or mask file that does not fit
+            raise BadParamsFault(f"cannot build the evaluation network: {err}") from err
+        net = net.to(state.device, memory_format=state.memory_format())
         state.evalnet, state.eval_opt = net, make_sgd(list(net.parameters()), momentum=0.9, weight_decay=3e-4)
         state.supernet = state.search_opt = None  # the search is over; free its memory
-        return {"params": count_parameters(net), "params_with_aux": count_parameters(net, exclude_prefixes=())}
+        return {
+            "params": count_parameters(net),
+            "params_with_aux": count_parameters(net, exclude_prefixes=()),
+            "masked_weights": net.masked_weights,
+        }
+
+    def _read_masks(path: str) -> dict:
+        try:
+            masks = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as err:
+            raise BadParamsFault(f"cannot read the weight-mask file {path}: {err}") from err
+        if not isinstance(masks, dict) or not all(isinstance(m, torch.Tensor) for m in masks.values()):
+            raise BadParamsFault(f"{path} is not a weight-mask file (a dict of tensors written by save_weight_masks)")
+        return masks
+
+    def save_weight_masks(ctx, p) -> dict:
+        return save_masks(state.require_supernet(), p.path)
 
     def train_eval_epoch(ctx, p) -> dict:
         return training.eval_epoch(ctx, state, p)
@@ -186,5 +202,5 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         "load_data": load_data, "build_supernet": build_supernet, "train_epoch": train_epoch, "evaluate": evaluate,
         "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model,
         "begin_stage": begin_stage, "regrow_statistics": regrow_statistics, "regrow": regrow,
-        "shrink_statistics": shrink_statistics, "shrink": shrink,
+        "shrink_statistics": shrink_statistics, "shrink": shrink, "save_weight_masks": save_weight_masks,
     }

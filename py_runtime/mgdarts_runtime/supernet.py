@@ -188,9 +188,10 @@ class Supernet(nn.Module):
 
     # -- regulariser (SPEC §2.1) --------------------------------------------------------------------------
     def regularizer(
-        self, mu: float = 0.0, reg: float = 1.0, cells: range | None = None
+        self, mu: float = 0.0, reg: float = 1.0, cells: range | None = None, thr_cells: range | None = None
     ) -> tuple[Tensor, Tensor]:
-        """(R_op, R_thr) over `cells` (default all).
+        """(R_op over `cells`, R_thr over `thr_cells`); both default to all cells, `thr_cells` to `cells`. In a
+        stage R_op covers the stage's own cells and R_thr every cell that is run (SPEC §4.1).
 
         R_op = Σ_n Σ_{live o→n} (reg + μ·size_o) · log(1 + N_n·sigmoid(α_o)/S_n), S_n = Σ sigmoid(α) of all
         ops into n, N_n = live ops into n taken from n's own edge slice (SPEC §2.1, §7.4 bug 6); size_o = the op's
@@ -199,7 +200,9 @@ class Supernet(nn.Module):
         preprocess filter thresholds; only the levels that are on.
         """
         sel = slice(None) if cells is None else slice(cells.start, cells.stop, cells.step)
-        live = self.committed[sel]  # (C, E, K)
+        thr_cells = cells if thr_cells is None else thr_cells
+        tsel = slice(None) if thr_cells is None else slice(thr_cells.start, thr_cells.stop, thr_cells.step)
+        live, tlive = self.committed[sel], self.committed[tsel]  # (C, E, K)
         if self.has_op_level:
             w = torch.sigmoid(self.alphas[sel])  # (C, E, K)
             member = edge_node_membership(self.config.nodes, w.device).to(w.dtype)  # (E, N)
@@ -208,16 +211,16 @@ class Supernet(nn.Module):
             n_n = torch.einsum("cek,en->cn", live, member).index_select(1, node)[..., None]  # (C, E, 1)
             factor = reg + mu * self.op_sizes[sel] if mu != 0.0 else reg
             r_op = (factor * torch.log1p(n_n * w / s_n) * live).sum()
-            r_thr = (torch.exp(-self.op_thresholds[sel]) * live).sum()
+            r_thr = (torch.exp(-self.op_thresholds[tsel]) * tlive).sum()
         else:
             r_op = r_thr = live.new_zeros(())
         if self.config.units().any:
-            unit_live = live * self.has_units[sel]  # (C, E, K) live sep/dil ops
+            unit_live = tlive * self.has_units[tsel]  # (C, E, K) live sep/dil ops
             for t in (self.filter_thresholds, self.weight_thresholds):
                 if t is not None:
-                    r_thr = r_thr + (torch.exp(-t[sel]) * unit_live).sum()
+                    r_thr = r_thr + (torch.exp(-t[tsel]) * unit_live).sum()
             if self.preprocess_thresholds is not None:
-                r_thr = r_thr + torch.exp(-self.preprocess_thresholds[sel]).sum()
+                r_thr = r_thr + torch.exp(-self.preprocess_thresholds[tsel]).sum()
         return r_op, r_thr
 
     # -- commit and prune (SPEC §3.2) ---------------------------------------------------------------------
@@ -281,15 +284,19 @@ class Supernet(nn.Module):
         return sum(len(ops) for cell in self.cells for ops in cell.live_ops)
 
     def size_counted(self) -> int:
-        """The reference size counter (SPEC §3.4, §8.1 item 9) in raw counts, over the live ops.
+        """The reference size counter (SPEC §3.4, §8.1 item 9) in raw counts, over the live ops of every cell."""
+        return sum(self.cell_sizes())
+
+    def cell_sizes(self) -> list[int]:
+        """The reference size counter per cell, so a stage can sum the cells up to its end (SPEC §3.4).
 
         sep/dil: all weights of the first depthwise conv plus, for each later layer, weights per filter × committed
         filters (weight masks ignored); c² for each FactorizedReduce skip, which only exists on stride-2 edges of
         the real reduction cells (no bug 13). Preprocess, stem, BNs, heads and classifier are not counted.
         """
-        parts = [counted_weights(cell.edges[e][k]) for cell in self.cells for e in range(len(cell.edges))
-                 for k in cell.live_ops[e]]  # fmt: skip
-        return sum_counts(parts)[0]
+        parts = [[counted_weights(cell.edges[e][k]) for e in range(len(cell.edges)) for k in cell.live_ops[e]]
+                 for cell in self.cells]  # fmt: skip
+        return sum_counts(*parts)
 
     def unit_counts(self) -> dict[str, tuple[int, int]]:
         """Retention per level as (committed, total): ops of the whole net; filters (sep/dil pointwise layers and

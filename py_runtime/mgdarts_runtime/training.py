@@ -16,6 +16,7 @@ from .errors import BadParamsFault, NanLoss
 from .optim import clear_pruned_momentum, rebuild_after_change, set_lr, set_sgd
 from .memory import peak_memory_bytes, reset_peak_memory
 from .state import RuntimeState
+from .params import net_sizes
 
 
 @dataclass
@@ -75,6 +76,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         set_lr(opt, p.lr[name])
         set_sgd(opt, p.sgd["momentum"], 0.0)
     cells = range(p.reg_cells["from"], p.reg_cells["to"] + 1) if p.reg_cells else None
+    run_cells = range(0, (net.config.layers - 1 if p.last_cell is None else p.last_cell) + 1)
     batches = _batches(state, state.train_idx, p.batch_size, p.seed, p.max_batches)
     generator = torch.Generator(device=state.device).manual_seed(p.seed)
     augment = AugmentConfig(**p.augment)
@@ -89,7 +91,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         ce = faults.maybe_poison(F.cross_entropy(logits, y), i)
         loss = ce
         if search:
-            r_op, r_thr = net.regularizer(mu=p.mu, cells=cells)
+            r_op, r_thr = net.regularizer(mu=p.mu, cells=cells, thr_cells=run_cells)
             loss = ce + p.reg_lambda * (r_op + r_thr)
             reg_sum += p.reg_lambda * r_op.detach() * y.numel()
             thr_sum += r_thr.detach() * y.numel()
@@ -121,7 +123,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         "committed": committed,
         "units": {level: list(counts) for level, counts in net.unit_counts().items()},
         "live_ops": net.live_op_count(),
-        "size_counted": net.size_counted(),
+        **net_sizes(net),
         "op_mask": net.committed.to(torch.uint8),
         "alpha": net.alphas.detach().float(),
         "seconds": time.monotonic() - start,

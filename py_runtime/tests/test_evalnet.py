@@ -117,3 +117,60 @@ def test_invalid_architectures_raise(change: Any, match: str) -> None:
     change(arch)
     with pytest.raises(ValueError, match=match):
         EvalNetwork(arch)
+
+
+def _random_masks(net: EvalNetwork, keep: float, seed: int) -> dict[str, torch.Tensor]:
+    """A weight-mask file's content for ARCH: one bool tensor per sep/dil conv, keyed "cell,edge,op.conv"."""
+    g = torch.Generator().manual_seed(seed)
+    masks = {}
+    for i, spec in enumerate(ARCH["cells"]):
+        for entry, module in zip(spec["ops"], net.cells[i].ops):
+            for name in ("dw1", "pw1", "dw2", "pw2", "dw", "pw"):
+                if entry["op"].startswith(("sep", "dil")) and hasattr(module, name):
+                    w = getattr(module, name).weight
+                    masks[f"{i},{entry['edge']},{entry['op']}.{name}"] = torch.rand(w.shape, generator=g) < keep
+    return masks
+
+
+def test_weight_masks_hold_masked_weights_at_zero_in_every_forward() -> None:
+    torch.manual_seed(0)
+    plain = EvalNetwork(ARCH)
+    masks = _random_masks(plain, keep=0.6, seed=1)
+    torch.manual_seed(0)
+    masked = EvalNetwork(ARCH, weight_masks=masks)
+    assert count_parameters(masked) == count_parameters(plain)  # masks are buffers, not parameters
+    assert masked.masked_weights == sum(int((~m).sum()) for m in masks.values()) > 0
+    # The same function as the plain network with the masked weights zeroed by hand.
+    with torch.no_grad():
+        for i, spec in enumerate(ARCH["cells"]):
+            for entry, module in zip(spec["ops"], plain.cells[i].ops):
+                for name in ("dw1", "pw1", "dw2", "pw2", "dw", "pw"):
+                    key = f"{i},{entry['edge']},{entry['op']}.{name}"
+                    if key in masks:
+                        getattr(module, name).weight.mul_(masks[key])
+    x = torch.randn(2, 1, 16, 16)
+    plain.eval()
+    masked.eval()
+    torch.testing.assert_close(masked(x)[0], plain(x)[0])
+    # Training cannot revive a masked weight: its effective value stays 0 after a step.
+    masked.train()
+    opt = torch.optim.SGD(masked.parameters(), lr=0.5)
+    masked(x)[0].sum().backward()
+    opt.step()
+    conv = masked.cells[0].ops[0].dw1
+    assert bool(((conv.weight * conv.committed)[~conv.committed] == 0).all())
+
+
+def test_weight_masks_must_match_the_architecture() -> None:
+    masks = _random_masks(EvalNetwork(ARCH), keep=0.5, seed=2)
+    missing = dict(masks)
+    missing.pop(next(iter(missing)))
+    with pytest.raises(ValueError, match="missing"):
+        EvalNetwork(ARCH, weight_masks=missing)
+    extra = {**masks, "9,0,sep_conv_3x3.dw1": torch.ones(1, dtype=torch.bool)}
+    with pytest.raises(ValueError, match="unexpected"):
+        EvalNetwork(ARCH, weight_masks=extra)
+    key = next(iter(masks))
+    wrong = {**masks, key: torch.ones(3, 3, dtype=torch.bool)}
+    with pytest.raises(ValueError, match="shape"):
+        EvalNetwork(ARCH, weight_masks=wrong)

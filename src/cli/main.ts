@@ -5,6 +5,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import { reportError } from './report-error.js';
 import { formatSummary } from './summary.js';
 import { runDoctor } from './doctor.js';
+import { inspectRunDir } from './inspect.js';
 import { runSetup, runPython } from './setup.js';
 
 function program(): Command {
@@ -41,6 +42,14 @@ function program(): Command {
     .option('--data-dir <dir>', 'also look for datasets here')
     .action(async (opts: { dataDir?: string }) => {
       process.exitCode = await runDoctor(opts.dataDir);
+    });
+
+  cli
+    .command('inspect')
+    .description('print a run: architecture per cell (ops per edge with widths), retention, parameters, stage history')
+    .argument('<run-dir>', 'a directory made by `mgdarts run`')
+    .action((dir: string) => {
+      process.stdout.write(inspectRunDir(dir));
     });
 
   cli.command('setup').description("create the runtime's Python environment (.venv) from requirements.txt").action(runSetup);

@@ -43,12 +43,20 @@ export const LambdaSchema = z.strictObject({
 });
 
 export const SearchSchema = z.strictObject({
+  /** 3: stages by resolution, then the final joint phase (SPEC §4); 1: the final phase alone on the whole supernet. */
+  stages: z.union([z.literal(1), z.literal(3)]).default(3),
   batch_size: posInt.default(96),
+  /** Weight-only epochs at the start of every stage and of the final phase, architecture frozen. */
   warmup_epochs: nonNegInt.default(5),
-  /** Epoch cap of the search loop (the reference has none and can loop forever). */
+  /** Epoch cap of each stage's and the final phase's search loop (the reference has none and can loop forever). */
   max_epochs: posInt.default(50),
-  /** Stop at the first commit epoch whose counted size is at or below this share of the start size. */
+  /** A stage stops at the first commit epoch whose counted size (cells up to its end) is at or below this
+   * share of its start size; so does the final phase when no target_params is given. */
   target_ratio: z.number().gt(0).max(1).default(0.3),
+  /** Parameter budget of the exported model (dense, without the aux head): the final phase stops at it. */
+  target_params: posInt.nullable().default(null),
+  /** After stages 2 and 3, int(regrow_ratio × ops pruned in the stage) pruned ops are revived (SPEC §4.3). */
+  regrow_ratio: z.number().min(0).max(1).default(0.2),
   lr: z
     .strictObject({
       weights: z.number().positive().default(0.01),
@@ -105,11 +113,15 @@ export const ExperimentSchema = z.strictObject({
     .array(z.enum(GRANULARITIES))
     .min(1)
     .refine((g) => new Set(g).size === g.length, 'granularities must not repeat')
-    .default(['operation']),
+    .default(['operation', 'filter', 'weight']),
   dataset: DatasetSchema,
   search_space: SearchSpaceSchema.prefault({}),
   search: SearchSchema.prefault({}),
   retrain: RetrainSchema.prefault({}),
+}).superRefine((config, ctx) => {
+  if (config.search.stages === 3 && config.search_space.layers < 3) {
+    ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space.layers is ${config.search_space.layers}); use stages: 1` });
+  }
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;

@@ -11,6 +11,8 @@ import { epochSeed } from './search.js';
 export interface RetrainOutcome {
   params: number;
   paramsWithAux: number;
+  /** Weights the weight masks hold at zero (0 without the weight level). */
+  maskedWeights: number;
   finalAccuracy: number;
   bestAccuracy: number;
   bestEpoch: number;
@@ -21,13 +23,15 @@ export async function runRetrain(
   client: RuntimeClient,
   config: ExperimentConfig,
   arch: Architecture,
+  weightMasks: string | null,
   runDir: RunDir,
   progress: ProgressLine,
 ): Promise<RetrainOutcome> {
   const started = Date.now();
   const t = config.retrain;
-  const built = await client.request('build_eval', { architecture: { ...arch }, auxiliary: t.auxiliary, seed: config.seed, channels_last: config.channels_last });
-  progress.log(`evaluation network: ${built.params.toLocaleString('en-US')} parameters`);
+  const built = await client.request('build_eval', { architecture: { ...arch }, weight_masks: weightMasks, auxiliary: t.auxiliary, seed: config.seed, channels_last: config.channels_last });
+  const masked = built.masked_weights ? `, ${(built.params - built.masked_weights).toLocaleString('en-US')} non-zero` : '';
+  progress.log(`evaluation network: ${built.params.toLocaleString('en-US')} parameters${masked}`);
   const sgd = { momentum: t.momentum, weight_decay: t.weight_decay, grad_clip: t.grad_clip };
   let best = { accuracy: -1, epoch: -1 };
   let final = 0;
@@ -48,5 +52,5 @@ export async function runRetrain(
     progress.log(`[retrain] epoch ${e + 1}/${t.epochs}  loss ${r.loss.toFixed(3)}  train acc ${(100 * r.accuracy).toFixed(1)}%  test acc ${(100 * test.accuracy).toFixed(2)}%  ${progress.elapsed()}`);
   }
   await client.request('save_model', { path: runDir.file('model.pt') });
-  return { params: built.params, paramsWithAux: built.params_with_aux, finalAccuracy: final, bestAccuracy: best.accuracy, bestEpoch: best.epoch, seconds: (Date.now() - started) / 1000 };
+  return { params: built.params, paramsWithAux: built.params_with_aux, maskedWeights: built.masked_weights, finalAccuracy: final, bestAccuracy: best.accuracy, bestEpoch: best.epoch, seconds: (Date.now() - started) / 1000 };
 }

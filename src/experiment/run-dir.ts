@@ -1,7 +1,10 @@
 // The run directory contract (ARCHITECTURE.md): config.json, manifest.json, events.jsonl,
-// architecture.json, model.pt, result.json. JSON files are written atomically.
+// architecture.json with weight_masks.pt beside it, model.pt, result.json. JSON files are written atomically.
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+/** The weight masks of the exported architecture (torch.save'd dict "cell,edge,op.conv" → bool tensor). */
+export const WEIGHT_MASKS_FILE = 'weight_masks.pt';
 
 export class RunDir {
   private constructor(readonly path: string) {}

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { resolveDatasetDir } from '../config/dataset.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { ConfigError, InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { PROTOCOL_VERSION } from '../runtime/protocol.js';
 import { ensurePython } from '../runtime/python.js';
@@ -12,7 +12,7 @@ import { deriveArchitecture, type Architecture, type SpaceShape } from '../searc
 import { ProgressLine } from './progress.js';
 import { buildResult, type RunResult } from './result.js';
 import { runRetrain } from './retrain.js';
-import { RunDir } from './run-dir.js';
+import { RunDir, WEIGHT_MASKS_FILE } from './run-dir.js';
 import { runSearch } from './search.js';
 
 export interface RunOptions {
@@ -49,12 +49,6 @@ export function prepareConfig(options: RunOptions): { config: ExperimentConfig; 
   }
   if (options.runtime && !/^(tcp|ipc):\/\/.+/.test(options.runtime)) {
     throw new UsageError(`--runtime expects a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/mgdarts.sock, got "${options.runtime}"`);
-  }
-  const unexported = config.granularities.filter((g) => g !== 'operation');
-  if (unexported.length) {
-    // The runtime searches these levels, but the shrink and the weight-mask export that carry them into the
-    // exported model are not built yet: a run would retrain a model that ignores what was searched.
-    throw new ConfigError(path, [{ path: 'granularities', message: `${unexported.join(' and ')} level search is not exported yet; use ["operation"]` }]);
   }
   const datasetDir = resolveDatasetDir(config.dataset.name, config.dataset.data_dir);
   return { config, path, datasetDir };
@@ -103,10 +97,12 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
   const sp = config.search_space;
   const space: SpaceShape = { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
   const search = await runSearch({ client, config, space, runDir, progress, validSize: data.valid_size });
-  const architecture = deriveArchitecture(space, search.opMask);
+  const architecture = deriveArchitecture(space, search.opMask, search.shapes);
   runDir.writeJson('architecture.json', architecture);
-  const retrain = await runRetrain(client, config, architecture, runDir, progress);
-  const result = buildResult({ config, data, device: hello.device, search, retrain, architecture });
+  // The weight masks go beside the architecture (SPEC §5.1); the evaluation network applies them.
+  const masks = config.granularities.includes('weight') ? await client.request('save_weight_masks', { path: runDir.file(WEIGHT_MASKS_FILE) }) : null;
+  const retrain = await runRetrain(client, config, architecture, masks?.path ?? null, runDir, progress);
+  const result = buildResult({ config, data, device: hello.device, search, retrain, architecture, weightMasks: masks });
   runDir.writeJson('result.json', result);
   runDir.event('run_done', { test_accuracy: result.test_accuracy });
   return { runDir: runDir.path, result, architecture };

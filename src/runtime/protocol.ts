@@ -63,6 +63,9 @@ const SgdSchema = z.strictObject({
   grad_clip: z.number().positive().nullable(),
 });
 
+/** A supernet's sizes: dense parameters, the reference counter (SPEC §3.4) in total and per cell. */
+const SizesShape = { params_supernet: nonNegInt, size_counted: nonNegInt, cell_sizes: z.array(nonNegInt) };
+
 /** One schema per request type: params and result. */
 export const REQUESTS = {
   hello: {
@@ -142,8 +145,7 @@ export const REQUESTS = {
       channels_last: z.boolean(),
     }),
     result: z.strictObject({
-      params_supernet: nonNegInt,
-      size_counted: nonNegInt,
+      ...SizesShape,
       live_ops: nonNegInt,
       units: UnitsSchema,
       op_mask: ndarray,
@@ -187,7 +189,7 @@ export const REQUESTS = {
       committed: z.strictObject({ operation: nonNegInt, filter: nonNegInt, weight: nonNegInt }),
       units: UnitsSchema,
       live_ops: nonNegInt,
-      size_counted: nonNegInt,
+      ...SizesShape,
       op_mask: ndarray,
       alpha: ndarray,
       seconds: z.number(),
@@ -199,7 +201,7 @@ export const REQUESTS = {
     // Start of a stage or of the final phase (SPEC §4.2 step 1, §4.4): optimizers rebuilt from the current
     // tensors, thresholds back to 0 when asked.
     params: z.strictObject({ reset_thresholds: z.boolean() }),
-    result: z.strictObject({ params_supernet: nonNegInt, size_counted: nonNegInt, units: UnitsSchema }),
+    result: z.strictObject({ ...SizesShape, units: UnitsSchema }),
   },
   regrow_statistics: {
     params: z.strictObject({}),
@@ -231,7 +233,12 @@ export const REQUESTS = {
       cell_widths: z.array(z.strictObject({ cell: nonNegInt, width: posInt })),
       mid_widths: z.array(z.strictObject({ cell: nonNegInt, edge: nonNegInt, op: nonNegInt, width: posInt })),
     }),
-    result: z.strictObject({ params_supernet: nonNegInt, size_counted: nonNegInt, widths: z.array(nonNegInt) }),
+    result: z.strictObject({ ...SizesShape, widths: z.array(nonNegInt) }),
+  },
+  save_weight_masks: {
+    // The weight-mask file beside architecture.json (SPEC §5.1): committed masks of the live sep/dil convs.
+    params: z.strictObject({ path: z.string() }),
+    result: z.strictObject({ path: z.string(), bytes: nonNegInt, masked: nonNegInt, total: nonNegInt }),
   },
   evaluate: {
     params: z.strictObject({
@@ -244,11 +251,13 @@ export const REQUESTS = {
   build_eval: {
     params: z.strictObject({
       architecture: z.record(z.string(), z.unknown()),
+      /** The weight-mask file written by save_weight_masks; null: no weight masks. */
+      weight_masks: z.string().nullable(),
       auxiliary: z.boolean(),
       seed: nonNegInt,
       channels_last: z.boolean(),
     }),
-    result: z.strictObject({ params: nonNegInt, params_with_aux: nonNegInt }),
+    result: z.strictObject({ params: nonNegInt, params_with_aux: nonNegInt, masked_weights: nonNegInt }),
   },
   train_eval_epoch: {
     params: z.strictObject({

@@ -46,18 +46,33 @@ export interface SpaceShape {
   ops: readonly OpName[];
 }
 
-/** `opMask` is the committed mask, uint8 (layers, edges, ops). */
-export function deriveArchitecture(space: SpaceShape, opMask: NdArray): Architecture {
+/** A searched cell's physical shape after the shrinks (SPEC §4.5): one width for all its nodes, and the middle
+ * width of each live sep_conv, keyed "edge,op". */
+export interface CellShape {
+  width: number;
+  sepMid: Record<string, number>;
+}
+
+/**
+ * `opMask` is the committed mask, uint8 (layers, edges, ops); `shapes` the cells' widths after the shrinks
+ * (default: nominal). A sep_conv lists [in, mid, out], a dil_conv [in, out], the others [width] (SPEC §5.1).
+ */
+export function deriveArchitecture(space: SpaceShape, opMask: NdArray, shapes?: readonly CellShape[]): Architecture {
   const edges = cellEdges(space.nodes);
   const cells = planCells(space.layers, space.channels).map((cell): ArchitectureCell => {
+    const shape = shapes?.[cell.index];
+    const w = shape?.width ?? cell.channels;
     const ops: ArchitectureOp[] = [];
     for (const edge of edges) {
       space.ops.forEach((name, k) => {
-        if (opMask.at(cell.index, edge.index, k)) ops.push({ op: name, edge: edge.index, from: edge.from, to: edge.to, widths: OPS[name].widths(cell.channels) });
+        if (!opMask.at(cell.index, edge.index, k)) return;
+        const widths = OPS[name].widths(w);
+        const mid = shape?.sepMid[`${edge.index},${k}`];
+        if (OPS[name].family === 'sep_conv' && mid !== undefined) widths[1] = mid;
+        ops.push({ op: name, edge: edge.index, from: edge.from, to: edge.to, widths });
       });
     }
-    const c = cell.channels;
-    return { index: cell.index, reduction: cell.reduction, channels: c, input_widths: [c, c], node_widths: Array(space.nodes).fill(c), ops };
+    return { index: cell.index, reduction: cell.reduction, channels: cell.channels, input_widths: [w, w], node_widths: Array(space.nodes).fill(w), ops };
   });
   return { format: ARCHITECTURE_FORMAT, search_space: 'darts_like', ...pick(space), cells };
 }

@@ -28,7 +28,7 @@ describe('architecture parameter count', () => {
   ])('%s', async (_name, layers, keep, seed) => {
     const space = { ...tinySpace(4, layers), num_classes: 10 };
     const arch = deriveArchitecture(space, randomMask(layers, keep, seed));
-    const built = await session.client.request('build_eval', { architecture: { ...arch }, auxiliary: true, seed: 1, channels_last: false });
+    const built = await session.client.request('build_eval', { architecture: { ...arch }, weight_masks: null, auxiliary: true, seed: 1, channels_last: false });
     expect(countArchitectureParameters(arch)).toBe(built.params);
     expect(built.params_with_aux).toBeGreaterThan(built.params);
   });

@@ -212,7 +212,7 @@ describe('against one runtime (MGDARTS_FAULT=slow_batches)', () => {
     expect(r).toMatchObject({ batches: 1, samples: 65 });
     expect(Number.isFinite(r.mean_ce)).toBe(true);
     const arch = deriveArchitecture(space, built.op_mask);
-    await client.request('build_eval', { architecture: { ...arch }, auxiliary: false, seed: 1, channels_last: false });
+    await client.request('build_eval', { architecture: { ...arch }, weight_masks: null, auxiliary: false, seed: 1, channels_last: false });
     const t = await client.request('train_eval_epoch', evalEpochParams({ batch_size: 64, max_batches: null }));
     expect(t).toMatchObject({ batches: 1, samples: 65 });
     expect(Number.isFinite(t.loss)).toBe(true);

@@ -23,9 +23,22 @@ describe('prepareConfig', () => {
     expect(config.threads).toBe(3);
   });
 
-  it.each([[['operation', 'filter']], [['weight']]])('refuses %j until those levels are exported', (granularities) => {
+  it.each([[['operation', 'filter']], [['weight']], [['operation']]])('accepts granularities %j', (granularities) => {
     const file = configFile({ dataset: { name: 'fashion-mnist-sample' }, granularities });
+    expect(prepareConfig({ config: file }).config.granularities).toEqual(granularities);
+  });
+
+  it('defaults to all three granularities and three stages', () => {
+    const { config } = prepareConfig({ config: configFile({ dataset: { name: 'fashion-mnist-sample' } }) });
+    expect(config.granularities).toEqual(['operation', 'filter', 'weight']);
+    expect(config.search.stages).toBe(3);
+  });
+
+  it('three stages on fewer than three cells is a config error naming search.stages', () => {
+    const file = configFile({ dataset: { name: 'fashion-mnist-sample' }, search_space: { layers: 2 } });
     expect(() => prepareConfig({ config: file })).toThrow(ConfigError);
-    expect(() => prepareConfig({ config: file })).toThrow(/granularities: .*not exported yet/);
+    expect(() => prepareConfig({ config: file })).toThrow(/search\.stages: 3 stages need at least 3 cells/);
+    const single = configFile({ dataset: { name: 'fashion-mnist-sample' }, search_space: { layers: 2 }, search: { stages: 1 } });
+    expect(prepareConfig({ config: single }).config.search.stages).toBe(1);
   });
 });
