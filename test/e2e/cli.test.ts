@@ -224,7 +224,7 @@ describe('runtime failures seen from the CLI', () => {
     });
     let runtimePid: number | undefined;
     try {
-      await waitFor(() => /\[warmup\] +epoch 1\/1 +batch \d+\/100/.test(stderr) || child.exitCode !== null, 90_000, 'warm-up progress on stderr');
+      await waitFor(() => /\[stage1 warmup\] +epoch 1\/1 +batch \d+\/100/.test(stderr) || child.exitCode !== null, 90_000, 'warm-up progress on stderr');
       expect(child.exitCode, stderr).toBeNull();
       runtimePid = Number(/runtime: torch .* pid (\d+)/.exec(stderr)?.[1]);
       expect(runtimePid).toBeGreaterThan(0);
