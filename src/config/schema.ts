@@ -48,8 +48,9 @@ export const SearchSchema = z.strictObject({
   batch_size: posInt.default(96),
   /** Weight-only epochs at the start of every stage and of the final phase, architecture frozen. */
   warmup_epochs: nonNegInt.default(5),
-  /** Epoch cap of each stage's and the final phase's search loop (the reference has none and can loop forever). */
-  max_epochs: posInt.default(50),
+  /** Epoch cap of each stage's and the final phase's search loop (the reference has none and can loop forever).
+   * Masks are committed on even epochs from the third on (SPEC §3.2), so fewer than 3 would never prune. */
+  max_epochs: z.number().int().min(3).default(50),
   /** A stage stops at the first commit epoch whose counted size (cells up to its end) is at or below this
    * share of its start size; so does the final phase when no target_params is given. */
   target_ratio: z.number().gt(0).max(1).default(0.3),
@@ -119,7 +120,9 @@ export const ExperimentSchema = z.strictObject({
   search: SearchSchema.prefault({}),
   retrain: RetrainSchema.prefault({}),
 }).superRefine((config, ctx) => {
-  if (config.search.stages === 3 && config.search_space.layers < 3) {
+  // zod runs this check even when a field failed; only judge a valid layer count.
+  const layers = config.search_space.layers;
+  if (config.search.stages === 3 && Number.isInteger(layers) && layers >= 1 && layers < 3) {
     ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space.layers is ${config.search_space.layers}); use stages: 1` });
   }
 });

@@ -42,3 +42,10 @@ describe('prepareConfig', () => {
     expect(prepareConfig({ config: single }).config.search.stages).toBe(1);
   });
 });
+
+describe('configs that could never prune', () => {
+  it('search.max_epochs below 3 (no commit epoch) is a config error naming the field', () => {
+    const file = configFile({ dataset: { name: 'fashion-mnist-sample' }, search: { max_epochs: 2 } });
+    expect(() => prepareConfig({ config: file })).toThrow(/search\.max_epochs: expected ≥ 3, got 2/);
+  });
+});
