@@ -16,6 +16,7 @@ from .errors import BadParamsFault, DataNotFound
 from .evalnet import EvalNetwork
 from .export import save_weight_masks as save_masks
 from .idx import IdxFormatError
+from .portable import export_model as export_portable
 from .optim import build_search_optimizers, make_sgd, rebuild_after_change
 from .regrow import regrow as regrow_ops
 from .regrow import regrow_statistics as regrow_stats
@@ -197,10 +198,14 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         torch.save(net.state_dict(), p.path)
         return {"path": p.path, "bytes": os.path.getsize(p.path)}
 
+    def export_model(ctx, p) -> dict:
+        net, data = state.require_evalnet(), state.require_data()
+        return export_portable(net, data.mean, data.std, data.test_images[:8], p.torchscript_path, p.onnx_path)
+
     return {
         "hello": hello, "status": status, "cancel": cancel, "shutdown": shutdown, "echo": echo,
         "load_data": load_data, "build_supernet": build_supernet, "train_epoch": train_epoch, "evaluate": evaluate,
-        "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model,
+        "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model, "export_model": export_model,
         "begin_stage": begin_stage, "regrow_statistics": regrow_statistics, "regrow": regrow,
         "shrink_statistics": shrink_statistics, "shrink": shrink, "save_weight_masks": save_weight_masks,
     }

@@ -283,6 +283,22 @@ export const REQUESTS = {
     params: z.strictObject({ path: z.string() }),
     result: z.strictObject({ path: z.string(), bytes: nonNegInt }),
   },
+  export_model: {
+    // The retrained model for plain PyTorch, no mgdarts needed: TorchScript with the weight masks folded into the
+    // weights, no aux head, eval mode, taking images in [0, 1] (normalisation built in); ONNX where the runtime's
+    // Python has the `onnx` package, else onnx is null and onnx_note says why. max_abs_diff: the TorchScript
+    // file's logits against the eager network's on a batch of test images.
+    params: z.strictObject({ torchscript_path: z.string(), onnx_path: z.string().nullable() }),
+    result: z.strictObject({
+      torchscript: z.strictObject({ path: z.string(), bytes: nonNegInt }),
+      onnx: z.strictObject({ path: z.string(), bytes: nonNegInt }).nullable(),
+      onnx_note: z.string().nullable(),
+      input_shape: z.array(posInt),
+      mean: z.array(z.number()),
+      std: z.array(z.number()),
+      max_abs_diff: z.number(),
+    }),
+  },
 } as const;
 
 export type RequestType = keyof typeof REQUESTS;
