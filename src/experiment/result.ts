@@ -4,6 +4,7 @@ import type { RequestResult } from '../runtime/protocol.js';
 import type { Architecture } from '../search-space/derive.js';
 import { countArchitectureParameters } from '../search-space/param-count.js';
 import { filterRetention } from '../search-space/retention.js';
+import type { ExportRecord } from './export-model.js';
 import type { RetrainOutcome } from './retrain.js';
 import type { PhaseRecord, SearchOutcome } from './search.js';
 
@@ -33,6 +34,8 @@ export interface RunResult {
   search_seconds: number;
   train_seconds: number;
   device: string;
+  /** The retrained model for plain PyTorch (model.torchscript.pt, model.onnx where possible). */
+  export?: ExportRecord;
 }
 
 export function buildResult(input: {

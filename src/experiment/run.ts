@@ -1,14 +1,13 @@
 // One experiment end to end: validate, start the runtime, load data, search, derive, retrain, report.
-import { createHash } from 'node:crypto';
 import { resolveDatasetDir } from '../config/dataset.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { InterruptedError, UsageError } from '../errors.js';
-import { PACKAGE_VERSION } from '../version.js';
-import { PROTOCOL_VERSION } from '../runtime/protocol.js';
 import { ensurePython } from '../runtime/python.js';
 import { openSession, type RuntimeSession } from '../runtime/session.js';
 import { deriveArchitecture, type Architecture, type SpaceShape } from '../search-space/derive.js';
+import { exportModel } from './export-model.js';
+import { writeManifest } from './manifest.js';
 import { ProgressLine } from './progress.js';
 import { buildResult, type RunResult } from './result.js';
 import { runRetrain } from './retrain.js';
@@ -84,16 +83,7 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
     seed: config.seed, train_limit: config.dataset.train_limit,
   });
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
-  runDir.writeJson('manifest.json', {
-    config_file: configPath,
-    config_hash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
-    seed: config.seed,
-    versions: { mgdarts: PACKAGE_VERSION, node: process.version, protocol: PROTOCOL_VERSION, torch: hello.torch_version, python: hello.python_version, runtime: hello.runtime_version },
-    device: hello.device,
-    devices: hello.devices,
-    dataset: { name: data.dataset, directory: data.directory, fingerprint: data.fingerprint, train: data.full_train_size, test: data.test_size },
-    created: new Date().toISOString(),
-  });
+  writeManifest(runDir, { configPath, config, hello, data });
   const sp = config.search_space;
   const space: SpaceShape = { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
   const search = await runSearch({ client, config, space, runDir, progress, validSize: data.valid_size });
@@ -102,13 +92,14 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
   // The weight masks go beside the architecture (SPEC §5.1); the evaluation network applies them.
   const masks = config.granularities.includes('weight') ? await client.request('save_weight_masks', { path: runDir.file(WEIGHT_MASKS_FILE) }) : null;
   const retrain = await runRetrain(client, config, architecture, masks?.path ?? null, runDir, progress);
-  const result = buildResult({ config, data, device: hello.device, search, retrain, architecture, weightMasks: masks });
+  const exported = await exportModel(client, runDir, progress);
+  const result = { ...buildResult({ config, data, device: hello.device, search, retrain, architecture, weightMasks: masks }), export: exported };
   runDir.writeJson('result.json', result);
   runDir.event('run_done', { test_accuracy: result.test_accuracy });
   return { runDir: runDir.path, result, architecture };
 }
 
-function createRunDir(root: string, name: string): RunDir {
+export function createRunDir(root: string, name: string): RunDir {
   try {
     return RunDir.create(root, name);
   } catch (err) {
@@ -117,7 +108,7 @@ function createRunDir(root: string, name: string): RunDir {
 }
 
 /** Ctrl-C / SIGTERM: fail the pending request at once, stop the runtime, exit through the reporter (130). */
-function interruptHandler(session: RuntimeSession, progress: ProgressLine): { dispose(): void } {
+export function interruptHandler(session: RuntimeSession, progress: ProgressLine): { dispose(): void } {
   const handler = (signal: NodeJS.Signals) => {
     progress.log(`\n${signal}: stopping the runtime`);
     session.client.failAll(new InterruptedError(signal));
