@@ -1,8 +1,10 @@
 // The commander program: parses arguments and calls the library; errors go through one reporter.
 import { Command, CommanderError, Option } from 'commander';
+import { retrainExperiment } from '../experiment/retrain-experiment.js';
 import { runExperiment } from '../experiment/run.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { reportError } from './report-error.js';
+import { formatRetrainSummary } from './retrain-summary.js';
 import { formatSummary } from './summary.js';
 import { runDoctor } from './doctor.js';
 import { inspectRunDir } from './inspect.js';
@@ -34,6 +36,31 @@ function program(): Command {
         threads: opts.threads as number | undefined, out: opts.out as string, quiet: Boolean(opts.quiet), verbose,
       });
       process.stdout.write(formatSummary(runDir, result, architecture));
+    });
+
+  cli
+    .command('retrain')
+    .description('train an architecture from scratch under its dataset\'s evaluation protocol (SPEC §5.3), then export it')
+    .argument('<source>', 'a run directory, or an architecture.json (with --config; a weight_masks.pt beside it is used)')
+    .option('--config <json>', 'experiment config whose dataset, retrain section and seed are used (e.g. transfer to another dataset)')
+    .option('--epochs <n>', 'retraining epochs', (v) => parsePositive(v, '--epochs'))
+    .option('--batch-size <n>', 'retraining batch size', (v) => parsePositive(v, '--batch-size'))
+    .option('--seed <n>', 'seed of the retraining', (v) => parseNonNegative(v, '--seed'))
+    .option('--max-batches <n>', 'cap batches per epoch (smoke runs)', (v) => parsePositive(v, '--max-batches'))
+    .option('--data-dir <dir>', 'dataset directory (else MGDARTS_DATA, else the Debian path)')
+    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
+    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
+    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
+    .option('--out <dir>', 'where run directories go', 'runs')
+    .option('--quiet', 'no progress output')
+    .action(async (source: string, opts: Record<string, string | number | boolean | undefined>) => {
+      const { runDir, result } = await retrainExperiment({
+        source, config: opts.config as string | undefined, epochs: opts.epochs as number | undefined, batchSize: opts.batchSize as number | undefined,
+        seed: opts.seed as number | undefined, maxBatches: opts.maxBatches as number | undefined, dataDir: opts.dataDir as string | undefined,
+        runtime: opts.runtime as string | undefined, device: opts.device as string | undefined, threads: opts.threads as number | undefined,
+        out: opts.out as string, quiet: Boolean(opts.quiet), verbose: Boolean(cli.opts().verbose),
+      });
+      process.stdout.write(formatRetrainSummary(runDir, result));
     });
 
   cli
@@ -70,6 +97,12 @@ function program(): Command {
 function parsePositive(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, 'cli.usage', `${flag} expects a positive integer, got "${value}"`);
+  return n;
+}
+
+function parseNonNegative(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CommanderError(2, 'cli.usage', `${flag} expects a non-negative integer, got "${value}"`);
   return n;
 }
 
