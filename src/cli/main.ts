@@ -3,7 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { retrainExperiment } from '../experiment/retrain-experiment.js';
 import { runExperiment } from '../experiment/run.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { REPORT_FORMATS, type ReportFormat } from '../report/format.js';
 import { reportError } from './report-error.js';
+import { writeReport } from './report.js';
 import { formatRetrainSummary } from './retrain-summary.js';
 import { formatSummary } from './summary.js';
 import { runDoctor } from './doctor.js';
@@ -61,6 +63,16 @@ function program(): Command {
         out: opts.out as string, quiet: Boolean(opts.quiet), verbose: Boolean(cli.opts().verbose),
       });
       process.stdout.write(formatRetrainSummary(runDir, result));
+    });
+
+  cli
+    .command('report')
+    .description('runs grouped by experiment (mean ± std over seeds) beside published reference figures with their sources')
+    .argument('<run-dirs...>', 'directories made by `mgdarts run` or `mgdarts retrain`')
+    .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .action((dirs: string[], opts: { format: ReportFormat; out?: string }) => {
+      writeReport(dirs, opts.format, opts.out);
     });
 
   cli
