@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .ops import build_op, live_weights
+from .ops import live_weights
 from .supernet import PRUNED_ALPHA_SHIFT, Supernet
 
 __all__ = ["regrow", "regrow_statistics"]
@@ -43,6 +43,8 @@ def regrow(net: Supernet, ops: list[tuple[int, int, int]]) -> list[nn.Module]:
     for c, e, k in wanted:
         if not (0 <= c < num_l and 0 <= e < num_e and 0 <= k < num_k):
             raise ValueError(f"regrow: ({c},{e},{k}) out of range (L, E, K) = {(num_l, num_e, num_k)}")
+        if not net.cells[c].is_candidate(e, k):
+            raise ValueError(f"regrow: op ({c},{e},{k}) is not a candidate of that layer")
         if k in net.cells[c].live_ops[e] or bool(net.committed[c, e, k] > 0):
             raise ValueError(f"regrow: op ({c},{e},{k}) is live; only pruned ops can be revived")
     ref = net.stem[0].weight
@@ -50,7 +52,7 @@ def regrow(net: Supernet, ops: list[tuple[int, int, int]]) -> list[nn.Module]:
     built = []
     for c, e, k in wanted:
         cell = net.cells[c]
-        op = build_op(net.config.ops[k], cell.channels, cell.edge_strides[e], search=True, units=cell.units)
+        op = cell.fresh_op(e, k, net.config.ops[k])
         op = op.to(device=ref.device, dtype=ref.dtype)
         if channels_last:
             op = op.to(memory_format=torch.channels_last)

@@ -51,6 +51,14 @@ class SearchCell(nn.Module):
         self.edges[edge][op] = Zero(self.edge_strides[edge])
         self.live_ops[edge] = [k for k in self.live_ops[edge] if k != op]
 
+    def is_candidate(self, edge: int, op: int) -> bool:
+        """Every op of the vocabulary is a candidate on every edge of this space."""
+        return 0 <= edge < len(self.edges) and 0 <= op < self.num_ops
+
+    def fresh_op(self, edge: int, op: int, name: str) -> nn.Module:
+        """A freshly initialised op at the cell's current width (regrowth, SPEC §4.3)."""
+        return build_op(name, self.channels, self.edge_strides[edge], search=True, units=self.units)
+
     def unit_ops(self) -> list[tuple[int, int, UnitOp]]:
         """(edge, op, module) of every live op with filter/weight units."""
         edges = enumerate(self.edges)

@@ -67,6 +67,8 @@ class Supernet(nn.Module):
     t_weight with those levels (used by sep/dil ops only), plus (L, 2) preprocess filter thresholds.
     """
 
+    space = "darts_like"  # the key of its builders in spaces.SPACES
+
     def __init__(self, config: SupernetConfig) -> None:
         super().__init__()
         self.config = config

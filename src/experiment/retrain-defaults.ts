@@ -5,14 +5,15 @@ import type { ExperimentConfig } from '../config/schema.js';
 type RetrainSection = ExperimentConfig['retrain'];
 
 export interface RetrainProtocol {
-  retrain: Omit<RetrainSection, 'max_batches'>;
+  /** The augmentation keys the protocol names; any other augmentation setting keeps the config's value. */
+  retrain: Omit<RetrainSection, 'max_batches' | 'augment'> & { augment: Partial<RetrainSection['augment']> };
   seed: number;
 }
 
 const CIFAR10: RetrainProtocol = {
   retrain: {
     epochs: 600, batch_size: 96, lr: 0.025, momentum: 0.9, weight_decay: 3e-4, grad_clip: 5,
-    drop_path: 0.2, auxiliary: true, aux_weight: 0.4, augment: { crop_padding: 4, flip: true, cutout: 16 },
+    drop_path: 0.2, auxiliary: true, aux_weight: 0.4, augment: { crop_padding: 4, flip: true, cutout: 16, auto_augment: false },
   },
   seed: 0,
 };
@@ -30,7 +31,7 @@ export const RETRAIN_PROTOCOLS: Readonly<Record<string, RetrainProtocol>> = {
 export function applyRetrainProtocol(config: ExperimentConfig, explicit: Record<string, unknown> = {}, explicitSeed = false): ExperimentConfig {
   const row = RETRAIN_PROTOCOLS[config.dataset.name];
   if (!row) return config;
-  const retrain = { ...config.retrain, ...row.retrain };
+  const retrain = { ...config.retrain, ...row.retrain, augment: { ...config.retrain.augment, ...row.retrain.augment } };
   for (const key of Object.keys(explicit)) (retrain as Record<string, unknown>)[key] = (config.retrain as Record<string, unknown>)[key];
   return { ...config, retrain, seed: explicitSeed ? config.seed : row.seed };
 }
