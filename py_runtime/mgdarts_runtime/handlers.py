@@ -13,19 +13,16 @@ from . import __version__, training
 from .datasets import DatasetNotFoundError, load_dataset, split_train, to_device
 from .device import visible_devices
 from .errors import BadParamsFault, DataNotFound
-from .evalnet import EvalNetwork
 from .export import save_weight_masks as save_masks
 from .idx import IdxFormatError
 from .portable import export_model as export_portable
 from .optim import build_search_optimizers, make_sgd, rebuild_after_change
 from .regrow import regrow as regrow_ops
 from .regrow import regrow_statistics as regrow_stats
-from .shrink import shrink as shrink_net
-from .shrink import shrink_statistics as shrink_stats
 from .params import count_parameters, net_sizes
 from .protocol import spec
 from .state import RuntimeState
-from .supernet import Supernet, SupernetConfig
+from .spaces import build_eval_network, space_named, space_of
 
 
 def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
@@ -99,13 +96,12 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
     def build_supernet(ctx, p) -> dict:
         data = state.require_data()
         torch.manual_seed(p.seed)
-        config = SupernetConfig(
-            in_channels=data.train_images.shape[1], num_classes=data.num_classes, channels=p.channels,
-            layers=p.layers, stem_stride=p.stem_stride, nodes=p.nodes, ops=tuple(p.ops),
-            reductions=tuple(p.reduction_cells), granularities=frozenset(p.granularities), stage_heads=p.stage_heads,
-        )
+        try:
+            net = space_named(p.space).build_supernet(p, data.train_images.shape[1], data.num_classes)
+        except ValueError as err:  # a space description that does not fit (ops, layers, stage ends)
+            raise BadParamsFault(f"cannot build the {p.space} supernet: {err}") from err
         state.channels_last = p.channels_last
-        net = Supernet(config).to(state.device, memory_format=state.memory_format())
+        net = net.to(state.device, memory_format=state.memory_format())
         # Momentum, weight decay and learning rates are set from every train_epoch request.
         state.supernet, state.search_opt = net, build_search_optimizers(net, momentum=0.9, weight_decay=3e-4)
         state.evalnet = state.eval_opt = None
@@ -138,12 +134,13 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         return {"revived": len(revived), "live_ops": net.live_op_count(), "op_mask": net.committed.to(torch.uint8)}
 
     def shrink_statistics(ctx, p) -> dict:
-        return shrink_stats(state.require_supernet())
+        net = state.require_supernet()
+        return space_of(net).shrink_statistics(net)
 
     def shrink(ctx, p) -> dict:
         net = state.require_supernet()
         try:
-            mapping = shrink_net(
+            mapping = space_of(net).shrink(
                 net,
                 {int(c["cell"]): int(c["width"]) for c in p.cell_widths},
                 {(int(m["cell"]), int(m["edge"]), int(m["op"])): int(m["width"]) for m in p.mid_widths},
@@ -151,7 +148,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         except ValueError as err:  # a width that would grow, or a mid width for no live sep op
             raise BadParamsFault(str(err)) from err
         rebuild_after_change(state.search_opt, net, mapping)
-        return {**net_sizes(net), "widths": [cell["width"] for cell in shrink_stats(net)["cells"]]}
+        return {**net_sizes(net), "widths": [cell["width"] for cell in space_of(net).shrink_statistics(net)["cells"]]}
 
     def train_epoch(ctx, p) -> dict:
         return training.search_epoch(ctx, state, p)
@@ -166,7 +163,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         state.channels_last = p.channels_last
         masks = _read_masks(p.weight_masks) if p.weight_masks else None
         try:
-            net = EvalNetwork(p.architecture, auxiliary=p.auxiliary, weight_masks=masks)
+            net = build_eval_network(p.architecture, auxiliary=p.auxiliary, weight_masks=masks)
         except (ValueError, KeyError, TypeError) as err:  # an architecture or mask file that does not fit
             raise BadParamsFault(f"cannot build the evaluation network: {err}") from err
         net = net.to(state.device, memory_format=state.memory_format())

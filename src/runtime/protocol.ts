@@ -19,6 +19,14 @@ export const OP_VOCABULARY = [
 ] as const;
 export type OpName = (typeof OP_VOCABULARY)[number];
 
+/** Candidate operations of the MobileNet-like space: inverted-residual blocks (kernel × expansion), then skip. */
+export const MOBILENET_OP_VOCABULARY = ['mb_k3_e3', 'mb_k3_e6', 'mb_k5_e3', 'mb_k5_e6', 'mb_k7_e3', 'mb_k7_e6', 'skip'] as const;
+export type MobileNetOpName = (typeof MOBILENET_OP_VOCABULARY)[number];
+
+/** The search spaces the runtime builds (its builder registry is keyed by these names). */
+export const SEARCH_SPACES = ['darts_like', 'mobilenet_like'] as const;
+export type SearchSpaceName = (typeof SEARCH_SPACES)[number];
+
 export function opVocabularyHash(ops: readonly string[] = OP_VOCABULARY): string {
   return createHash('sha256').update(ops.join('\n')).digest('hex').slice(0, 16);
 }
@@ -65,6 +73,15 @@ const SgdSchema = z.strictObject({
 
 /** A supernet's sizes: dense parameters, the reference counter (SPEC §3.4) in total and per cell. */
 const SizesShape = { params_supernet: nonNegInt, size_counted: nonNegInt, cell_sizes: z.array(nonNegInt) };
+
+/** The MobileNet-like layout (build_supernet with space mobilenet_like): each searchable layer's output channels
+ * and stride, the 1×1 head width, the stage heads' width and the last layer of each of the three stages. */
+const MobileNetLayoutSchema = z.strictObject({
+  layers: z.array(z.strictObject({ channels: posInt, stride: z.union([z.literal(1), z.literal(2)]) })).min(1),
+  head_channels: posInt,
+  aux_channels: posInt,
+  stage_ends: z.tuple([nonNegInt, nonNegInt, nonNegInt]),
+});
 
 /** One schema per request type: params and result. */
 export const REQUESTS = {
@@ -143,6 +160,10 @@ export const REQUESTS = {
       stage_heads: z.boolean(),
       seed: nonNegInt,
       channels_last: z.boolean(),
+      /** darts_like reads channels, nodes and reduction_cells; mobilenet_like reads channels as the stem width and
+       * `mobilenet` for its layers (ops are then MOBILENET_OP_VOCABULARY names). */
+      space: z.enum(SEARCH_SPACES).default('darts_like'),
+      mobilenet: MobileNetLayoutSchema.nullable().default(null),
     }),
     result: z.strictObject({
       ...SizesShape,
@@ -222,6 +243,8 @@ export const REQUESTS = {
           nominal: nonNegInt,
           preprocess_live: z.tuple([nonNegInt, nonNegInt]),
           node_out_live: z.array(z.array(nonNegInt)),
+          /** Live middle filters of each live sep_conv (darts_like) or expanded filters of each live inverted-residual
+           * block (mobilenet_like, whose layer widths are fixed and whose preprocess/node fields are empty), "edge,op". */
           sep_mid_live: z.record(z.string(), nonNegInt),
           sep_mid: z.record(z.string(), nonNegInt),
         }),
@@ -231,6 +254,7 @@ export const REQUESTS = {
   shrink: {
     params: z.strictObject({
       cell_widths: z.array(z.strictObject({ cell: nonNegInt, width: posInt })),
+      /** sep_conv middle widths (darts_like) or inverted-residual expanded widths (mobilenet_like). */
       mid_widths: z.array(z.strictObject({ cell: nonNegInt, edge: nonNegInt, op: nonNegInt, width: posInt })),
     }),
     result: z.strictObject({ ...SizesShape, widths: z.array(nonNegInt) }),
