@@ -1,5 +1,8 @@
 """The MobileNet-like evaluation network built from architecture.json: stem, each layer the plain sum of its kept
-ops at their exported (shrunk) widths, 1×1 conv head, pool, linear (SPEC §5 carried over to this space)."""
+ops at their exported (shrunk) widths, 1×1 conv head, pool, linear (SPEC §5 carried over to this space).
+
+architecture.json lists each layer as a one-edge cell: `input_widths` [C_in], `node_widths` [C_out], `stride`, and
+its ops with their widths (a block [C_in, expanded, C_out], skip [C]); `channels` is the stem width."""
 from __future__ import annotations
 
 from typing import Any
@@ -17,9 +20,9 @@ SPACE = "mobilenet_like"
 class EvalLayer(nn.Module):
     def __init__(self, spec: dict[str, Any], c_in: int, units: Units) -> None:
         super().__init__()
-        self.index, self.stride, c_out = int(spec["index"]), int(spec["stride"]), int(spec["channels"])
-        if int(spec["in_channels"]) != c_in:
-            raise ValueError(f"layer {self.index}: in_channels {spec['in_channels']} but the layer before gives {c_in}")
+        self.index, self.stride, c_out = int(spec["index"]), int(spec["stride"]), int(spec["node_widths"][0])
+        if int(spec["input_widths"][0]) != c_in:
+            raise ValueError(f"layer {self.index}: input width {spec['input_widths'][0]} but the layer before gives {c_in}")
         if not spec["ops"]:
             raise ValueError(f"layer {self.index}: no ops (every layer keeps at least one)")
         ops, identity = [], []
@@ -57,16 +60,16 @@ class MobileNetEvalNetwork(nn.Module):
         if auxiliary:
             raise ValueError(f"{SPACE} has no auxiliary head for retraining: set retrain.auxiliary to false")
         self.drop_path_prob = drop_path_prob
-        stem = int(arch["stem_channels"])
+        stem = int(arch["channels"])
         self.stem = nn.Sequential(
             nn.Conv2d(int(arch["in_channels"]), stem, 3, int(arch["stem_stride"]), 1, bias=False),
             nn.BatchNorm2d(stem), nn.ReLU6(),
         )
         units = Units(weight=True) if weight_masks is not None else NO_UNITS
         layers, c = [], stem
-        for spec in arch["layers"]:
+        for spec in arch["cells"]:
             layers.append(EvalLayer(spec, c, units))
-            c = int(spec["channels"])
+            c = int(spec["node_widths"][0])
         self.layers = nn.ModuleList(layers)
         head = int(arch["head_channels"])
         self.head = nn.Sequential(nn.Conv2d(c, head, 1, bias=False), nn.BatchNorm2d(head), nn.ReLU6())

@@ -138,18 +138,20 @@ def test_regrow_revives_fresh_blocks_and_refuses_non_candidates():
 
 
 def _architecture(net: MobileNetSupernet) -> dict:
+    """architecture.json as the controller derives it: one one-edge cell per layer."""
     cfg = net.config
-    layers = []
+    cells = []
     for c, layer in enumerate(net.cells):
         ops = []
         for k in layer.live_ops[0]:
             op = layer.edges[0][k]
             widths = [op.expand.in_channels, op.mid, op.project.out_channels] if isinstance(op, InvertedResidual) else [layer.c_in]
-            ops.append({"op": cfg.ops[k], "widths": widths})
-        layers.append({"index": c, "in_channels": layer.c_in, "channels": layer.channels, "stride": layer.stride, "ops": ops})
+            ops.append({"op": cfg.ops[k], "edge": 0, "from": 0, "to": 1, "widths": widths})
+        cells.append({"index": c, "reduction": layer.stride == 2, "stride": layer.stride, "channels": layer.channels,
+                      "input_widths": [layer.c_in], "node_widths": [layer.channels], "ops": ops})  # fmt: skip
     return {"format": "mgdarts.architecture/1", "search_space": "mobilenet_like", "in_channels": 1, "num_classes": 5,
-            "stem_channels": cfg.stem_channels, "stem_stride": cfg.stem_stride, "head_channels": cfg.head_channels,
-            "layers": layers}  # fmt: skip
+            "channels": cfg.stem_channels, "stem_stride": cfg.stem_stride, "head_channels": cfg.head_channels,
+            "layers": cfg.layers, "nodes": 1, "cells": cells}  # fmt: skip
 
 
 def test_eval_network_takes_the_shrunk_widths_and_the_weight_masks():
