@@ -57,6 +57,8 @@ const AugmentSchema = z.strictObject({
   crop_padding: nonNegInt,
   flip: z.boolean(),
   cutout: nonNegInt,
+  /** AutoAugment's CIFAR-10 policy on the uint8 images after crop and flip. */
+  auto_augment: z.boolean(),
 });
 
 export const GRANULARITIES = ['operation', 'filter', 'weight'] as const;
