@@ -28,7 +28,7 @@ const buildSupernet = {
 const trainEpoch = {
   phase: 'search', epoch: 0, batch_size: batchSize, reg_lambda: 0.001, mu: 0,
   lr: { weights: 0.01, alpha: 1, op_threshold: 0.1, filter_score: 1, filter_threshold: 0.1, weight_threshold: 0.001 },
-  sgd: { momentum: 0.9, weight_decay: 3e-4, grad_clip: 5 }, commit: false, augment: { crop_padding: 2, flip: true, cutout: 0 },
+  sgd: { momentum: 0.9, weight_decay: 3e-4, grad_clip: 5 }, commit: false, augment: { crop_padding: 2, flip: true, cutout: 0, auto_augment: false },
   max_batches: maxBatches, seed: 1,
 };
 const variants = {

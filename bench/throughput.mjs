@@ -29,7 +29,7 @@ const trainEpoch = {
   phase: 'search', stage: 'search', batch_size: batchSize, reg_lambda: 0.001, mu: 0,
   lr: { weights: 0.01, alpha: 1, op_threshold: 0.1, filter_score: 1, filter_threshold: 0.1, weight_threshold: 0.001 },
   last_cell: null, reg_cells: null, sgd: { momentum: 0.9, weight_decay: 3e-4, grad_clip: 5 },
-  commit: false, augment: { crop_padding: 2, flip: true, cutout: 0 }, max_batches: maxBatches, seed: 1,
+  commit: false, augment: { crop_padding: 2, flip: true, cutout: 0, auto_augment: false }, max_batches: maxBatches, seed: 1,
 };
 
 const median = (xs) => {

@@ -1,4 +1,4 @@
-"""Batched on-device augmentation (crop, flip, normalise, cutout) of uint8 image batches into float batches."""
+"""Batched on-device augmentation (crop, flip, AutoAugment, normalise, cutout) of uint8 image batches into float batches."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,20 +8,24 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .autoaugment import auto_augment
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
     crop_padding: int = 0  # random crop after zero padding by this many pixels per side; 0 = off
     flip: bool = False  # horizontal flip with p = 0.5 per sample
     cutout: int = 0  # side of the zeroed Cutout square; 0 = off
+    auto_augment: bool = False  # AutoAugment's CIFAR-10 policy on the uint8 images, after crop and flip
 
     def __post_init__(self) -> None:
         for field in ("crop_padding", "cutout"):
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"AugmentConfig.{field} must be an integer ≥ 0, got {value!r}")
-        if not isinstance(self.flip, bool):
-            raise ValueError(f"AugmentConfig.flip must be true or false, got {self.flip!r}")
+        for field in ("flip", "auto_augment"):
+            if not isinstance(getattr(self, field), bool):
+                raise ValueError(f"AugmentConfig.{field} must be true or false, got {getattr(self, field)!r}")
 
 
 def augment_batch(
@@ -32,13 +36,16 @@ def augment_batch(
     generator: torch.Generator,
     memory_format: torch.memory_format = torch.contiguous_format,
 ) -> Tensor:
-    """Crop, flip, normalise, then Cutout a (B, C, H, W) uint8 batch; `generator` must be on its device."""
+    """Crop, flip, AutoAugment, normalise, then Cutout a (B, C, H, W) uint8 batch (the reference order);
+    `generator` must be on its device."""
     _check_images(images_u8)
     x = images_u8
     if cfg.crop_padding > 0:
         x = random_crop(x, cfg.crop_padding, generator)
     if cfg.flip:
         x = random_flip(x, generator)
+    if cfg.auto_augment:
+        x = auto_augment(x, generator)
     out = normalize_batch(x, mean, std)
     if cfg.cutout > 0:
         out = cutout(out, cfg.cutout, generator)

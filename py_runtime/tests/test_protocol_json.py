@@ -59,7 +59,7 @@ TRAIN_EPOCH = {
     "reg_cells": {"from": 0, "to": 2},
     "sgd": {"momentum": 0.9, "weight_decay": 3e-4, "grad_clip": None},
     "commit": True,
-    "augment": {"crop_padding": 2, "flip": True, "cutout": 0},
+    "augment": {"crop_padding": 2, "flip": True, "cutout": 0, "auto_augment": False},
     "max_batches": None,
     "seed": 2,
 }

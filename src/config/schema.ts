@@ -9,6 +9,8 @@ export const AugmentSchema = z.strictObject({
   crop_padding: nonNegInt.default(0),
   flip: z.boolean().default(false),
   cutout: nonNegInt.default(0),
+  /** AutoAugment's CIFAR-10 policy (25 sub-policies) on the device, after crop and flip. */
+  auto_augment: z.boolean().default(false),
 });
 
 export const DatasetSchema = z.strictObject({

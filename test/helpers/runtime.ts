@@ -66,7 +66,7 @@ export function searchLr(overrides: Partial<RequestParams<'train_epoch'>['lr']> 
   return { weights: 0.01, alpha: 1, op_threshold: 0.1, filter_score: 1, filter_threshold: 0.1, weight_threshold: 0.001, ...overrides };
 }
 
-const NO_AUGMENT = { crop_padding: 0, flip: false, cutout: 0 };
+const NO_AUGMENT = { crop_padding: 0, flip: false, cutout: 0, auto_augment: false };
 const SGD = { momentum: 0.9, weight_decay: 3e-4, grad_clip: 5 };
 
 export function epochParams(overrides: Partial<RequestParams<'train_epoch'>> = {}): RequestParams<'train_epoch'> {
