@@ -15,6 +15,7 @@ export function formatSummary(runDir: string, result: RunResult, arch: Architect
     formatParams(result),
     `test accuracy: final epoch ${pct(result.test_accuracy.final)}, best epoch ${pct(result.test_accuracy.best)} (epoch ${result.test_accuracy.best_epoch + 1} of the retraining; the test set picked it, so it is optimistic)`,
     `time: search ${result.search_seconds.toFixed(0)} s, retrain ${result.train_seconds.toFixed(0)} s on ${result.device}`,
+    ...(result.export ? [`export: ${result.export.torchscript}${result.export.onnx ? `, ${result.export.onnx}` : `; model.onnx ${result.export.onnx_note}`}`] : []),
     `run directory: ${runDir}`,
     `details: mgdarts inspect ${runDir}`,
   ];
