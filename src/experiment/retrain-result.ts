@@ -13,7 +13,8 @@ export interface RetrainResult {
   dataset: string;
   search_space: string;
   granularities: string[];
-  params: { final_dense: number; final_nonzero: number; final_with_aux: number; from_architecture: number };
+  /** from_architecture: the count made from architecture.json alone (DARTS-like space; null for others). */
+  params: { final_dense: number; final_nonzero: number; final_with_aux: number; from_architecture: number | null };
   test_accuracy: { final: number; best: number; best_epoch: number; best_is_optimistic: true };
   retrain: { epochs: number; batch_size: number; lr: number; weight_decay: number; auxiliary: boolean; seed: number };
   train_seconds: number;
@@ -38,7 +39,7 @@ export function buildRetrainResult(input: {
     dataset: input.data.dataset,
     search_space: config.search_space.name,
     granularities: config.granularities,
-    params: { final_dense: r.params, final_nonzero: r.params - r.maskedWeights, final_with_aux: r.paramsWithAux, from_architecture: countArchitectureParameters(input.architecture) },
+    params: { final_dense: r.params, final_nonzero: r.params - r.maskedWeights, final_with_aux: r.paramsWithAux, from_architecture: input.architecture.search_space === 'darts_like' ? countArchitectureParameters(input.architecture) : null },
     test_accuracy: { final: r.finalAccuracy, best: r.bestAccuracy, best_epoch: r.bestEpoch, best_is_optimistic: true },
     retrain: { epochs: t.epochs, batch_size: t.batch_size, lr: t.lr, weight_decay: t.weight_decay, auxiliary: t.auxiliary, seed: config.seed },
     train_seconds: r.seconds,

@@ -21,8 +21,17 @@ export interface RetrainSource {
 const count = z.number().int().nonnegative();
 const width = z.number().int().positive();
 
-// The shape the evaluation network needs (SPEC §5.1); the runtime checks the rest (edges, widths that join).
-const ArchitectureFileSchema = z.looseObject({
+// What every space's architecture.json has; the runtime checks the rest of its own space's shape.
+const CommonSchema = z.looseObject({
+  format: z.literal(ARCHITECTURE_FORMAT),
+  search_space: z.string(),
+  in_channels: width,
+  num_classes: width,
+  cells: z.array(z.looseObject({})).min(1),
+});
+
+// The DARTS-like shape the evaluation network needs (SPEC §5.1); the runtime checks edges and widths that join.
+const DartsLikeSchema = z.looseObject({
   format: z.literal(ARCHITECTURE_FORMAT),
   search_space: z.literal('darts_like'),
   in_channels: width,
@@ -64,7 +73,10 @@ export function readArchitecture(path: string): Architecture {
   } catch (err) {
     throw new ConfigError(path, [{ path: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
   }
-  const parsed = ArchitectureFileSchema.safeParse(raw, { reportInput: true });
+  const common = CommonSchema.safeParse(raw, { reportInput: true });
+  if (!common.success) throw new ConfigError(path, formatIssues(common.error));
+  if (common.data.search_space !== 'darts_like') return common.data as unknown as Architecture;
+  const parsed = DartsLikeSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(path, formatIssues(parsed.error));
   return parsed.data as unknown as Architecture;
 }
