@@ -40,7 +40,7 @@ describe('mgdarts run configs/smoke.json', () => {
     expect(runs).toHaveLength(1);
     const dir = join(out, runs[0]!);
     expect(r.stdout).toContain(`run directory: ${dir}`);
-    for (const f of ['config.json', 'manifest.json', 'events.jsonl', 'architecture.json', 'weight_masks.pt', 'model.pt', 'result.json']) {
+    for (const f of ['config.json', 'manifest.json', 'events.jsonl', 'architecture.json', 'weight_masks.pt', 'model.pt', 'model.torchscript.pt', 'result.json']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
     expect(listDir(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
@@ -85,6 +85,8 @@ describe('mgdarts run configs/smoke.json', () => {
     });
     expect(result.retention).toHaveProperty('filter');
     expect(result.retention).toHaveProperty('weight');
+    expect(result.export).toMatchObject({ torchscript: 'model.torchscript.pt', input_shape: [1, 28, 28] });
+    expect(result.export.max_abs_diff).toBeLessThan(1e-4);
     expect(result.retention.operation).toBeGreaterThan(0);
     expect(result.retention.operation).toBeLessThanOrEqual(1);
     expect(result.test_accuracy.best).toBeGreaterThanOrEqual(result.test_accuracy.final);
