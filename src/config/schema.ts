@@ -1,6 +1,6 @@
 // The experiment config: one zod schema; the types come from it. Defaults follow SPEC §2.1 and §3.3.
 import { z } from 'zod';
-import { GRANULARITIES, OP_VOCABULARY } from '../runtime/protocol.js';
+import { GRANULARITIES, MOBILENET_OP_VOCABULARY, OP_VOCABULARY } from '../runtime/protocol.js';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -35,6 +35,37 @@ export const SearchSpaceSchema = z.strictObject({
     .refine((ops) => new Set(ops).size === ops.length, 'ops must not repeat')
     .default([...OP_VOCABULARY]),
 });
+
+const stride = z.union([z.literal(1), z.literal(2)]);
+
+/** `repeat` layers of `channels` output channels; the first has `stride`, the others stride 1 (MobileNetV2 style). */
+export const MobileNetBlockSchema = z.strictObject({ channels: posInt, stride, repeat: posInt.default(1) });
+
+/** The MobileNet-like space: stem, searchable inverted-residual layers, 1×1 head. Null fields take the preset's
+ * value (src/search-space/mobilenet-presets.ts): `imagenet_224` (MobileNetV2 widths) or `tiny` (CPU smoke runs). */
+export const MobileNetSpaceSchema = z.strictObject({
+  name: z.literal('mobilenet_like'),
+  preset: z.enum(['imagenet_224', 'tiny']).default('imagenet_224'),
+  stem_channels: posInt.nullable().default(null),
+  stem_stride: stride.default(2),
+  blocks: z.array(MobileNetBlockSchema).min(1).nullable().default(null),
+  head_channels: posInt.nullable().default(null),
+  /** Width of the search-only stage heads. */
+  aux_channels: posInt.nullable().default(null),
+  ops: z
+    .array(z.enum(MOBILENET_OP_VOCABULARY))
+    .min(1)
+    .refine((ops) => new Set(ops).size === ops.length, 'ops must not repeat')
+    .default([...MOBILENET_OP_VOCABULARY]),
+  /** A shrink never takes a block's expanded width below this share of its nominal width. */
+  min_expanded_ratio: z.number().gt(0).max(1).default(0.25),
+});
+
+/** darts_like when `name` is left out. */
+export const AnySearchSpaceSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('name' in v) ? { ...v, name: 'darts_like' } : v),
+  z.discriminatedUnion('name', [SearchSpaceSchema, MobileNetSpaceSchema]),
+);
 
 export const LambdaSchema = z.strictObject({
   lambda0: z.number().positive().default(1e-5),
@@ -118,17 +149,20 @@ export const ExperimentSchema = z.strictObject({
     .refine((g) => new Set(g).size === g.length, 'granularities must not repeat')
     .default(['operation', 'filter', 'weight']),
   dataset: DatasetSchema,
-  search_space: SearchSpaceSchema.prefault({}),
+  search_space: AnySearchSpaceSchema.prefault({}),
   search: SearchSchema.prefault({}),
   retrain: RetrainSchema.prefault({}),
 }).superRefine((config, ctx) => {
   // zod runs this check even when a field failed; only judge a valid layer count.
-  const layers = config.search_space.layers;
+  const sp = config.search_space;
+  const layers = sp.name === 'darts_like' ? sp.layers : (sp.blocks ?? []).reduce((a, b) => a + b.repeat, 0) || NaN;
   if (config.search.stages === 3 && Number.isInteger(layers) && layers >= 1 && layers < 3) {
-    ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space.layers is ${config.search_space.layers}); use stages: 1` });
+    ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space has ${layers} ${sp.name === 'darts_like' ? 'layers' : 'layers in its blocks'}); use stages: 1` });
   }
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
+export type DartsSpaceConfig = z.infer<typeof SearchSpaceSchema>;
+export type MobileNetSpaceConfig = z.infer<typeof MobileNetSpaceSchema>;
 export type AugmentConfig = z.infer<typeof AugmentSchema>;

@@ -5,16 +5,17 @@ import type { RequestParams, RequestResult } from '../runtime/protocol.js';
 import { regrowCount, sampleRegrowth } from '../policy/regrowth.js';
 import type { SeededRng } from '../policy/rng.js';
 import { cellWidth, sepMidWidth } from '../policy/width-rule.js';
+import type { NdArray } from '../runtime/ndarray.js';
 import type { CellShape } from '../search-space/derive.js';
 
 type ShrinkStatistics = RequestResult<'shrink_statistics'>;
 
 /** Revive int(ratio · pruned) ops in cells 0..lastCell, drawn by importance with the run's RNG (SPEC §4.3). */
-export async function regrowOps(client: RuntimeClient, input: { pruned: number; ratio: number; lastCell: number; rng: SeededRng }) {
+export async function regrowOps(client: RuntimeClient, input: { pruned: number; ratio: number; lastCell: number; rng: SeededRng; candidates?: NdArray | null }) {
   const count = regrowCount(input.pruned, input.ratio);
   if (count === 0) return { revived: 0, ops: [] as [number, number, number][], result: null };
   const stats = await client.request('regrow_statistics', {});
-  const picked = sampleRegrowth({ weights: stats.weights, momentum: stats.momentum, opMask: stats.op_mask, lastCell: input.lastCell }, count, input.rng);
+  const picked = sampleRegrowth({ weights: stats.weights, momentum: stats.momentum, opMask: stats.op_mask, lastCell: input.lastCell, candidates: input.candidates }, count, input.rng);
   const ops = picked.map((r) => [r.cell, r.edge, r.op] as [number, number, number]);
   const done = await client.request('regrow', { ops });
   return { revived: done.revived, ops, result: done };
@@ -42,8 +43,8 @@ export function decideWidths(stats: ShrinkStatistics, upTo: number, full: Readon
 }
 
 /** Physically shrink cells 0..upTo to the width rule; returns the cells' shapes afterwards. */
-export async function shrinkCells(client: RuntimeClient, upTo: number, full: ReadonlySet<number>) {
-  const decision = decideWidths(await client.request('shrink_statistics', {}), upTo, full);
+export async function shrinkCells(client: RuntimeClient, upTo: number, full: ReadonlySet<number>, decide: typeof decideWidths = decideWidths) {
+  const decision = decide(await client.request('shrink_statistics', {}), upTo, full);
   const done = await client.request('shrink', decision);
   return { sizes: done, shapes: await cellShapes(client) };
 }

@@ -5,7 +5,8 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { ensurePython } from '../runtime/python.js';
 import { openSession, type RuntimeSession } from '../runtime/session.js';
-import { deriveArchitecture, type Architecture, type SpaceShape } from '../search-space/derive.js';
+import type { Architecture } from '../search-space/derive.js';
+import { searchSpaceFor } from '../search-space/space.js';
 import { exportModel } from './export-model.js';
 import { writeManifest } from './manifest.js';
 import { ProgressLine } from './progress.js';
@@ -84,10 +85,9 @@ async function execute(session: RuntimeSession, config: ExperimentConfig, config
   });
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
   writeManifest(runDir, { configPath, config, hello, data });
-  const sp = config.search_space;
-  const space: SpaceShape = { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes, channels: sp.channels, layers: sp.layers, nodes: sp.nodes, stem_stride: sp.stem_stride, ops: sp.ops };
+  const space = searchSpaceFor(config, { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes });
   const search = await runSearch({ client, config, space, runDir, progress, validSize: data.valid_size });
-  const architecture = deriveArchitecture(space, search.opMask, search.shapes);
+  const architecture = space.derive(search.opMask, search.shapes);
   runDir.writeJson('architecture.json', architecture);
   // The weight masks go beside the architecture (SPEC §5.1); the evaluation network applies them.
   const masks = config.granularities.includes('weight') ? await client.request('save_weight_masks', { path: runDir.file(WEIGHT_MASKS_FILE) }) : null;

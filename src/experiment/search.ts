@@ -10,9 +10,8 @@ import { SeededRng } from '../policy/rng.js';
 import { isCommitEpoch, type StopReason } from '../scheduler/cadence.js';
 import { initialLambda, updateLambda } from '../scheduler/lambda-schedule.js';
 import { planStages, type StagePlan } from '../scheduler/stages.js';
-import { reductionCells } from '../search-space/darts-like.js';
-import { deriveArchitecture, type CellShape, type SpaceShape } from '../search-space/derive.js';
-import { countArchitectureParameters } from '../search-space/param-count.js';
+import type { CellShape } from '../search-space/derive.js';
+import type { SearchSpaceModule } from '../search-space/space.js';
 import type { ProgressLine } from './progress.js';
 import { cellShapes, regrowOps, shrinkCells } from './reevaluate.js';
 import type { RunDir } from './run-dir.js';
@@ -59,7 +58,7 @@ export interface SearchOutcome {
 export interface SearchContext {
   client: RuntimeClient;
   config: ExperimentConfig;
-  space: SpaceShape;
+  space: SearchSpaceModule;
   runDir: RunDir;
   progress: ProgressLine;
   /** Images in the held-out split (0: no held-out evaluation). */
@@ -88,10 +87,9 @@ interface SearchState {
 export async function runSearch(ctx: SearchContext): Promise<SearchOutcome> {
   const { client, config, space, runDir, progress } = ctx;
   const started = Date.now();
-  const plans = planStages(space.layers, config.search.stages);
+  const plans = planStages(space.layers, config.search.stages, config.search.stages === 3 ? space.stageEnds() : undefined);
   const built = await client.request('build_supernet', {
-    channels: space.channels, layers: space.layers, nodes: space.nodes, reduction_cells: reductionCells(space.layers),
-    stem_stride: space.stem_stride as 1 | 2, ops: [...space.ops], granularities: config.granularities,
+    ...space.buildParams(plans.length > 1), granularities: config.granularities,
     stage_heads: plans.length > 1, seed: config.seed, channels_last: config.channels_last,
   });
   runDir.event('supernet_built', { params: built.params_supernet, size_counted: built.size_counted, cell_sizes: built.cell_sizes, live_ops: built.live_ops });
@@ -121,7 +119,7 @@ async function runPhase(ctx: SearchContext, plan: StagePlan, index: number, next
   const final = plan.name === 'final';
   // The final phase stops at the parameter budget when there is one, otherwise like a stage.
   const budget = final ? s.target_params : null;
-  const derivedParams = () => countArchitectureParameters(deriveArchitecture(space, state.opMask, state.shapes));
+  const derivedParams = () => space.countParameters(space.derive(state.opMask, state.shapes));
 
   const begin = await client.request('begin_stage', { reset_thresholds: true });
   const sizeStart = sumTo(begin.cell_sizes, plan.lastCell);
@@ -175,7 +173,7 @@ async function runPhase(ctx: SearchContext, plan: StagePlan, index: number, next
       lambda = updateLambda(lambda, { pruned: r.ops_pruned, meanCe: r.mean_ce, meanRegOp: r.mean_reg_op }, s.lambda, plan.capRatio);
       if (final && filterLevel) {
         // SPEC §4.4 step 4: every final-phase commit shrinks all cells.
-        const shrunk = await shrinkCells(client, plan.shrinkUpTo, new Set([space.layers - 1]));
+        const shrunk = await shrinkCells(client, plan.shrinkUpTo, new Set([space.layers - 1]), space.decideShrink);
         state.shapes = shrunk.shapes;
         state.sizes = shrunk.sizes;
         widthsAfter = shrunk.sizes.widths;
@@ -204,7 +202,7 @@ async function runPhase(ctx: SearchContext, plan: StagePlan, index: number, next
     // SPEC §4.2 step 5: one more epoch with the masks frozen, then regrowth from its importance statistics.
     const r = await epochRequest('search', 2, 0, lambda.lambda, false, 1, 'before regrowth');
     runDir.event('epoch', { stage: plan.name, phase: 'pre_regrow', epoch, ce: r.mean_ce, train_accuracy: r.train_accuracy, seconds: r.seconds });
-    const done = await regrowOps(client, { pruned, ratio: s.regrow_ratio, lastCell: plan.lastCell, rng });
+    const done = await regrowOps(client, { pruned, ratio: s.regrow_ratio, lastCell: plan.lastCell, rng, candidates: space.candidates() });
     regrown = done.revived;
     if (done.result) {
       state.opMask = done.result.op_mask;
@@ -216,7 +214,7 @@ async function runPhase(ctx: SearchContext, plan: StagePlan, index: number, next
   if (!final && filterLevel) {
     // SPEC §4.2 step 6: shrink through the next stage's cells; the cell feeding its head and the last cell stay full.
     const full = new Set([space.layers - 1, ...(next && next.head !== 'main' ? [next.lastCell] : [])]);
-    const shrunk = await shrinkCells(client, plan.shrinkUpTo, full);
+    const shrunk = await shrinkCells(client, plan.shrinkUpTo, full, space.decideShrink);
     state.shapes = shrunk.shapes;
     state.sizes = shrunk.sizes;
     widthsAfter = shrunk.sizes.widths;

@@ -12,6 +12,9 @@ export interface RegrowthInput {
   opMask: NdArray;
   /** Cells regrowth may touch: 0 .. lastCell. */
   lastCell: number;
+  /** uint8 (L, E, K), 1 where an op is a candidate at all (MobileNet-like: skip only where shapes allow); positions
+   * at 0 are neither live nor revivable. Absent: every position is a candidate. */
+  candidates?: NdArray | null;
 }
 
 export interface RevivedOp {
@@ -44,6 +47,7 @@ function cellStats(input: RegrowthInput, cell: number): CellStats {
     let n = 0;
     const dead: number[] = [];
     for (let e = 0; e < edges; e++) {
+      if (input.candidates && !input.candidates.at(cell, e, k)) continue;
       if (input.opMask.at(cell, e, k)) {
         g += Math.abs(input.momentum.at(cell, e, k));
         m += input.weights.at(cell, e, k);

@@ -24,11 +24,12 @@ export function stageEnds(layers: number): [number, number, number] {
   return [Math.floor(layers / 3) - 1, Math.floor((2 * layers) / 3) - 1, layers - 1];
 }
 
-export function planStages(layers: number, stages: 1 | 3): StagePlan[] {
+/** `ends`: the space's stage ends (default: the DARTS-like rule over cells). */
+export function planStages(layers: number, stages: 1 | 3, ends: [number, number, number] = stageEnds(layers)): StagePlan[] {
   const last = layers - 1;
   const final: StagePlan = { name: 'final', lastCell: last, head: 'main', regCells: { from: 0, to: last }, regrow: false, shrinkUpTo: last, capRatio: 0.5 };
   if (stages === 1) return [final];
-  const [e1, e2] = stageEnds(layers);
+  const [e1, e2] = ends;
   if (e1 < 0 || e2 <= e1 || last <= e2) throw new RangeError(`a 3-stage search needs at least 3 cells with distinct stage ends; got ${layers}`);
   return [
     { name: 'stage1', lastCell: e1, head: 'aux1', regCells: { from: 0, to: e1 }, regrow: false, shrinkUpTo: e2, capRatio: 1 },

@@ -1,14 +1,14 @@
 // Derives the exported architecture (architecture.json) from the committed op mask (SPEC §5.1):
 // every surviving op on every edge is kept; node outputs are plain sums.
 import type { NdArray } from '../runtime/ndarray.js';
-import type { OpName } from '../runtime/protocol.js';
+import type { MobileNetOpName, OpName, SearchSpaceName } from '../runtime/protocol.js';
 import { OPS } from './ops.js';
 import { cellEdges, edgeStride, planCells } from './darts-like.js';
 
 export const ARCHITECTURE_FORMAT = 'mgdarts.architecture/1';
 
 export interface ArchitectureOp {
-  op: OpName;
+  op: OpName | MobileNetOpName;
   edge: number;
   from: number;
   to: number;
@@ -22,11 +22,13 @@ export interface ArchitectureCell {
   input_widths: number[];
   node_widths: number[];
   ops: ArchitectureOp[];
+  /** mobilenet_like: the layer's stride (its cells are one-edge layers, input_widths [C_in], node_widths [C_out]). */
+  stride?: number;
 }
 
 export interface Architecture {
   format: typeof ARCHITECTURE_FORMAT;
-  search_space: 'darts_like';
+  search_space: SearchSpaceName;
   in_channels: number;
   num_classes: number;
   channels: number;
@@ -34,6 +36,8 @@ export interface Architecture {
   layers: number;
   nodes: number;
   cells: ArchitectureCell[];
+  /** mobilenet_like: width of the 1×1 conv head before the pool (`channels` is then the stem width). */
+  head_channels?: number;
 }
 
 export interface SpaceShape {
