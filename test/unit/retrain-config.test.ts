@@ -40,7 +40,7 @@ describe('applyRetrainProtocol', () => {
     expect(c10.seed).toBe(0);
     const c100 = applyRetrainProtocol(as('cifar100'));
     expect(c100.retrain).toMatchObject({ epochs: 600, batch_size: 64, lr: 0.02, weight_decay: 5e-4 });
-    expect(c100.retrain.augment).toMatchObject({ crop_padding: 4, flip: true, cutout: 16 });
+    expect(c100.retrain.augment).toEqual({ crop_padding: 4, flip: true, cutout: 16, auto_augment: false });
     // The smoke config's cap on batches is a smoke setting, not part of the protocol: it stays.
     expect(c100.retrain.max_batches).toBe(3);
   });
