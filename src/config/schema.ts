@@ -24,7 +24,7 @@ export const DatasetSchema = z.strictObject({
 });
 
 export const SearchSpaceSchema = z.strictObject({
-  name: z.literal('darts_like').default('darts_like'),
+  name: z.literal('darts_like'), // filled in when left out (AnySearchSpaceSchema)
   channels: posInt.default(16),
   layers: posInt.default(8),
   nodes: z.literal(4).default(4),
