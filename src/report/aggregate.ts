@@ -97,7 +97,7 @@ export function referenceRows(refs: readonly ReferenceResult[]): ReportRow[] {
       params_dense_m: stat(ref.params_m),
       params_nonzero_m: null,
       search_hours: stat(ref.search_gpu_hours),
-      device: ref.search_gpu_hours ? 'GPU' : null,
+      device: ref.search_gpu_hours ? (ref.search_gpu_hours.device ?? 'GPU') : null,
       peak_memory_gib: null,
       sources,
     };
