@@ -7,6 +7,8 @@ import type { PhaseRecord } from '../experiment/search.js';
 import { UsageError } from '../errors.js';
 import { ARCHITECTURE_FORMAT, type Architecture } from '../search-space/derive.js';
 import { formatCells, formatParams, formatRetention, formatStages, pct } from './report-format.js';
+import { formatRetrainLines } from './retrain-summary.js';
+import type { RetrainResult } from '../experiment/retrain-result.js';
 
 export function inspectRunDir(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -26,7 +28,9 @@ export function inspectRunDir(dir: string): string {
     const ops = arch.cells.reduce((a, c) => a + c.ops.length, 0);
     lines.push(`architecture: ${arch.layers} cells, ${ops} ops, stem ${3 * arch.channels} channels, ${arch.num_classes} classes`, ...formatCells(arch, true));
   }
-  if (result) {
+  if (result && (result as { kind?: string }).kind === 'retrain') {
+    lines.push(...formatRetrainLines(result as unknown as RetrainResult));
+  } else if (result) {
     lines.push(formatRetention(result), formatParams(result));
     lines.push(`reference counter (conv weights, SPEC §3.4): ${result.size_counted.start.toLocaleString('en-US')} → ${result.size_counted.end.toLocaleString('en-US')}`);
     lines.push(`test accuracy: final epoch ${pct(result.test_accuracy.final)}, best epoch ${pct(result.test_accuracy.best)}`);
