@@ -38,9 +38,9 @@ export class UsageError extends MgdartsError {
 
 export class DatasetNotFoundError extends MgdartsError {
   override name = 'DatasetNotFoundError';
-  constructor(dataset: string, searched: string[]) {
+  constructor(dataset: string, searched: string[], hint?: string) {
     super('config.dataset_not_found', `dataset "${dataset}" not found; looked in: ${searched.join(', ') || '(nowhere)'}`, {
-      hint: 'pass --data-dir <dir>, set MGDARTS_DATA, or install the Debian package dataset-fashion-mnist',
+      hint: hint ?? 'pass --data-dir <dir>, set MGDARTS_DATA, or install the Debian package dataset-fashion-mnist',
     });
   }
 }

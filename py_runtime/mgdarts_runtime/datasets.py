@@ -14,6 +14,7 @@ from torch import Tensor
 
 from .errors import DataNotFound
 from .idx import parse_idx
+from .cifar import CIFAR_SPECS, CifarNotFound, check_class_count, load_cifar
 
 FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_ENV = "MGDARTS_DATA"
@@ -167,10 +168,37 @@ def _load_fashion_mnist_sample(data_dir: str | None, sample_dir: str) -> ImageDa
     return dataclasses.replace(ds, name="fashion-mnist-sample")
 
 
-# Name -> loader(data_dir, sample_dir); add CIFAR etc. here, not as branches.
+def _cifar_loader(name: str) -> Callable[[str | None, str], ImageDataset]:
+    spec = CIFAR_SPECS[name]
+
+    def load(data_dir: str | None, sample_dir: str) -> ImageDataset:
+        directory = data_dir or os.environ.get(FASHION_MNIST_ENV)
+        if not directory:
+            raise CifarNotFound(f"{name}: no data directory given; pass --data-dir, set dataset.data_dir or {FASHION_MNIST_ENV}")
+        arrays = load_cifar(spec, directory)
+        check_class_count(name, arrays.train_labels, spec.classes)
+        mean, std = channel_stats(arrays.train_images)
+        return ImageDataset(
+            train_images=torch.from_numpy(arrays.train_images),
+            train_labels=torch.from_numpy(arrays.train_labels),
+            test_images=torch.from_numpy(arrays.test_images),
+            test_labels=torch.from_numpy(arrays.test_labels),
+            num_classes=spec.classes,
+            name=name,
+            mean=mean,
+            std=std,
+            fingerprint=arrays.fingerprint[:FINGERPRINT_CHARS],
+        )
+
+    return load
+
+
+# Name -> loader(data_dir, sample_dir); add datasets here, not as branches.
 DATASET_LOADERS: dict[str, Callable[[str | None, str], ImageDataset]] = {
     "fashion-mnist": _load_fashion_mnist_full,
     "fashion-mnist-sample": _load_fashion_mnist_sample,
+    "cifar10": _cifar_loader("cifar10"),
+    "cifar100": _cifar_loader("cifar100"),
 }
 
 

@@ -15,6 +15,7 @@ from .device import visible_devices
 from .errors import BadParamsFault, DataNotFound
 from .export import save_weight_masks as save_masks
 from .idx import IdxFormatError
+from .loading import load_data as load_into_state
 from .portable import export_model as export_portable
 from .optim import build_search_optimizers, make_sgd, rebuild_after_change
 from .regrow import regrow as regrow_ops
@@ -72,26 +73,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         return {"value": p.value}
 
     def load_data(ctx, p) -> dict:
-        try:
-            data = load_dataset(p.dataset, p.data_dir, p.sample_dir)
-        except (DatasetNotFoundError, IdxFormatError, FileNotFoundError) as err:
-            raise DataNotFound(str(err)) from err
-        n = len(data.train_labels)
-        subset = torch.randperm(n, generator=torch.Generator().manual_seed(p.seed))[: p.train_limit] if p.train_limit else torch.arange(n)
-        train_rel, valid_rel = split_train(len(subset), p.valid_fraction, p.seed)
-        state.data = to_device(data, state.device)
-        state.full_train_idx, state.train_idx, state.valid_idx = subset, subset[train_rel], subset[valid_rel]
-        return {
-            "dataset": data.name,
-            "directory": p.data_dir or p.sample_dir,
-            "train_size": len(state.train_idx),
-            "valid_size": len(state.valid_idx),
-            "test_size": len(data.test_labels),
-            "full_train_size": len(subset),
-            "num_classes": data.num_classes,
-            "image_shape": list(data.train_images.shape[1:]),
-            "fingerprint": data.fingerprint,
-        }
+        return load_into_state(state, p)
 
     def build_supernet(ctx, p) -> dict:
         data = state.require_data()

@@ -13,10 +13,25 @@ export const AugmentSchema = z.strictObject({
   auto_augment: z.boolean().default(false),
 });
 
+/** `python:<file.py or dotted module>:<factory>`: a user's PyTorch dataset (the file relative to the config). */
+const PythonDatasetName = z
+  .string()
+  .regex(/^python:[^:]+:[A-Za-z_][A-Za-z0-9_]*$/, 'expected python:<module or file.py>:<factory>, e.g. python:my_data.py:make');
+
 export const DatasetSchema = z.strictObject({
-  /** `fashion-mnist` (found via --data-dir, MGDARTS_DATA or the Debian path) or the shipped `fashion-mnist-sample`. */
-  name: z.enum(['fashion-mnist', 'fashion-mnist-sample']),
+  /** `fashion-mnist` (found via --data-dir, MGDARTS_DATA or the Debian path), the shipped `fashion-mnist-sample`,
+   * `cifar10`, `cifar100` (official python or binary batches), `image-folder` (train/<class>/, val/<class>/)
+   * or `python:<module>:<factory>`. */
+  name: z.union([z.enum(['fashion-mnist', 'fashion-mnist-sample', 'cifar10', 'cifar100', 'image-folder']), PythonDatasetName]),
   data_dir: z.string().min(1).nullable().default(null),
+  /** The classifier's size; when given, the dataset's class count must equal it (python: datasets: else max label + 1). */
+  num_classes: posInt.nullable().default(null),
+  /** image-folder: the side of the square training and test images (224 for ImageNet). */
+  image_size: posInt.default(224),
+  /** image-folder: a seeded share of each class's training images (0.1 as in the reference's ImageNet search). */
+  subset_fraction: z.number().gt(0).max(1).default(1),
+  /** image-folder and python: datasets: DataLoader worker processes (0: read in the runtime's process). */
+  workers: nonNegInt.default(2),
   /** Held-out share of the training set for architecture-side monitoring (never the test set). */
   valid_fraction: z.number().min(0).max(0.5).default(0.1),
   /** Use a seeded subset of this many training images (null: all). */

@@ -1,5 +1,7 @@
 // One experiment end to end: validate, start the runtime, load data, search, derive, retrain, report.
-import { resolveDatasetDir } from '../config/dataset.js';
+import { dirname } from 'node:path';
+import { readsDirectory, resolveDatasetDir } from '../config/dataset.js';
+import { loadDataParams } from '../config/dataset-request.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { InterruptedError, UsageError } from '../errors.js';
@@ -42,15 +44,15 @@ export function prepareConfig(options: RunOptions): { config: ExperimentConfig; 
   if (options.threads) overrides.threads = options.threads;
   const config = parseConfig({ ...raw, ...overrides }, path);
   if (options.dataDir) {
-    if (config.dataset.name !== 'fashion-mnist') {
-      throw new UsageError(`--data-dir applies to the fashion-mnist dataset; ${path} uses ${config.dataset.name}`, 'run a config whose dataset.name is "fashion-mnist", e.g. configs/fashion-mnist.json');
+    if (!readsDirectory(config.dataset.name)) {
+      throw new UsageError(`--data-dir applies to datasets read from a directory (fashion-mnist, cifar10, cifar100, image-folder); ${path} uses ${config.dataset.name}`, 'run a config whose dataset is read from a directory, e.g. configs/fashion-mnist.json or configs/cifar10-smoke.json');
     }
     config.dataset.data_dir = options.dataDir;
   }
   if (options.runtime && !/^(tcp|ipc):\/\/.+/.test(options.runtime)) {
     throw new UsageError(`--runtime expects a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/mgdarts.sock, got "${options.runtime}"`);
   }
-  const datasetDir = resolveDatasetDir(config.dataset.name, config.dataset.data_dir);
+  const datasetDir = resolveDatasetDir(config.dataset.name, config.dataset.data_dir, dirname(path));
   return { config, path, datasetDir };
 }
 
@@ -79,11 +81,9 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
 async function execute(session: RuntimeSession, config: ExperimentConfig, configPath: string, datasetDir: string, runDir: RunDir, progress: ProgressLine): Promise<RunSummary> {
   const { client, hello } = session;
   progress.log(`runtime: torch ${hello.torch_version} on ${hello.device} (${hello.threads} thread${hello.threads === 1 ? '' : 's'}), pid ${hello.pid}`);
-  const data = await client.request('load_data', {
-    dataset: config.dataset.name, data_dir: datasetDir, sample_dir: datasetDir, valid_fraction: config.dataset.valid_fraction,
-    seed: config.seed, train_limit: config.dataset.train_limit,
-  });
+  const data = await client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
+  for (const note of data.notes) progress.log(`data: ${note}`);
   writeManifest(runDir, { configPath, config, hello, data });
   const space = searchSpaceFor(config, { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes });
   const search = await runSearch({ client, config, space, runDir, progress, validSize: data.valid_size });

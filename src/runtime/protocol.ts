@@ -136,6 +136,14 @@ export const REQUESTS = {
       valid_fraction: fraction,
       seed: nonNegInt,
       train_limit: posInt.nullable(),
+      /** The config's dataset.num_classes; when given, the dataset's class count must equal it. */
+      num_classes: posInt.nullable().default(null),
+      /** image-folder and python: datasets, read through a DataLoader: side of the square images, workers,
+       * the seeded per-class share of the training set (1: all), and the config file's directory (python: modules). */
+      image_size: posInt.default(224),
+      workers: nonNegInt.default(2),
+      subset_fraction: z.number().gt(0).max(1).default(1),
+      module_dir: z.string().nullable().default(null),
     }),
     result: z.strictObject({
       dataset: z.string(),
@@ -147,6 +155,10 @@ export const REQUESTS = {
       num_classes: posInt,
       image_shape: z.array(posInt),
       fingerprint: z.string(),
+      /** How the training batches are read: `device` (the whole set on the device) or `loader` (a DataLoader). */
+      source: z.enum(['device', 'loader']).default('device'),
+      /** Notes for the user, e.g. that the class count came from a scan of the labels. */
+      notes: z.array(z.string()).default([]),
     }),
   },
   build_supernet: {
