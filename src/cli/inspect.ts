@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { RunResult } from '../experiment/result.js';
 import type { PhaseRecord } from '../experiment/search.js';
 import { UsageError } from '../errors.js';
-import { ARCHITECTURE_FORMAT, type Architecture } from '../search-space/derive.js';
+import { ARCHITECTURE_FORMAT, stemWidth, type Architecture } from '../search-space/derive.js';
 import { formatCells, formatParams, formatRetention, formatStages, pct } from './report-format.js';
 import { formatRetrainLines } from './retrain-summary.js';
 import type { RetrainResult } from '../experiment/retrain-result.js';
@@ -26,7 +26,7 @@ export function inspectRunDir(dir: string): string {
   const lines = [`run: ${dir}${result ? '' : ' (no result.json: unfinished or failed)'}`];
   if (arch) {
     const ops = arch.cells.reduce((a, c) => a + c.ops.length, 0);
-    lines.push(`architecture: ${arch.layers} cells, ${ops} ops, stem ${3 * arch.channels} channels, ${arch.num_classes} classes`, ...formatCells(arch, true));
+    lines.push(`architecture: ${arch.layers} cells, ${ops} ops, stem ${stemWidth(arch)} channels, ${arch.num_classes} classes`, ...formatCells(arch, true));
   }
   if (result && (result as { kind?: string }).kind === 'retrain') {
     lines.push(...formatRetrainLines(result as unknown as RetrainResult));

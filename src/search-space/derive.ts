@@ -85,6 +85,11 @@ function pick(s: SpaceShape) {
   return { in_channels: s.in_channels, num_classes: s.num_classes, channels: s.channels, stem_stride: s.stem_stride, layers: s.layers, nodes: s.nodes };
 }
 
+/** Output channels of the stem: 3·C in the DARTS-like space; the MobileNet-like one stores its stem width as C. */
+export function stemWidth(arch: Architecture): number {
+  return arch.search_space === 'mobilenet_like' ? arch.channels : 3 * arch.channels;
+}
+
 /** The reference's size counter (SPEC §3.4) over the live ops of a mask, at nominal widths. */
 export function countedSize(space: Pick<SpaceShape, 'channels' | 'layers' | 'nodes' | 'ops'>, opMask: NdArray): number {
   const edges = cellEdges(space.nodes);
