@@ -174,6 +174,15 @@ export const ExperimentSchema = z.strictObject({
   if (config.search.stages === 3 && Number.isInteger(layers) && layers >= 1 && layers < 3) {
     ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space has ${layers} ${sp.name === 'darts_like' ? 'layers' : 'layers in its blocks'}); use stages: 1` });
   }
+  if (sp.name === 'mobilenet_like') {
+    // skip is no candidate where a layer strides or changes width, so such a layer would have no op at all
+    if (Array.isArray(sp.ops) && sp.ops.length > 0 && sp.ops.every((op) => op === 'skip')) {
+      ctx.addIssue({ code: 'custom', path: ['search_space', 'ops'], message: 'needs at least one mb_k*_e* block: skip alone cannot stride or change width' });
+    }
+    if (config.retrain?.auxiliary === true) {
+      ctx.addIssue({ code: 'custom', path: ['retrain', 'auxiliary'], message: 'mobilenet_like has no auxiliary head for retraining; set it to false' });
+    }
+  }
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;

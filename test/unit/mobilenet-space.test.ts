@@ -140,9 +140,11 @@ describe('config', () => {
     [{ name: 'mobilenet_like', blocks: [{ channels: 8, stride: 3 }] }, 'search_space.blocks[0].stride'],
     [{ name: 'mobilenet_like', layers: 8 }, 'search_space.layers'], // a darts_like field: unknown here
     [{ name: 'resnet_like' }, 'search_space.name'],
-  ])('%j is refused at %s', (searchSpace, path) => {
+    [{ name: 'mobilenet_like', ops: ['skip'] }, 'search_space.ops'],
+    [{ name: 'mobilenet_like', retrain_auxiliary: true }, 'retrain.auxiliary'],
+  ])('%j is refused at %s', ({ retrain_auxiliary, ...searchSpace }: Record<string, unknown>, path) => {
     try {
-      parseConfig({ dataset: { name: 'fashion-mnist-sample' }, search_space: searchSpace });
+      parseConfig({ dataset: { name: 'fashion-mnist-sample' }, search_space: searchSpace, ...(retrain_auxiliary ? { retrain: { auxiliary: true } } : {}) });
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).issues.map((i) => i.path)).toContain(path);
