@@ -1,6 +1,7 @@
 // The config `mgdarts retrain` runs: the source run's config.json or --config, then the per-dataset evaluation
 // protocol (SPEC §5.3), then the command-line options; validated like any config before anything starts.
-import { resolveDatasetDir } from '../config/dataset.js';
+import { dirname } from 'node:path';
+import { readsDirectory, resolveDatasetDir } from '../config/dataset.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
@@ -37,11 +38,11 @@ export function prepareRetrainConfig(source: RetrainSource, o: RetrainOverrides)
   if (o.maxBatches !== undefined) retrain.max_batches = o.maxBatches;
   const dataset = { ...config.dataset };
   if (o.dataDir) {
-    if (dataset.name === 'fashion-mnist-sample') throw new UsageError(`--data-dir does not apply to the shipped sample (${path} uses fashion-mnist-sample)`, 'pass --config with a dataset read from a directory, e.g. configs/fashion-mnist.json');
+    if (!readsDirectory(dataset.name)) throw new UsageError(`--data-dir applies to datasets read from a directory; ${path} uses ${dataset.name}`, 'pass --config with a dataset read from a directory, e.g. configs/cifar10-smoke.json');
     dataset.data_dir = o.dataDir;
   }
   const final = parseConfig({ ...config, dataset, retrain, ...(o.seed !== undefined ? { seed: o.seed } : {}) }, `${path} with the command-line options`);
-  return { config: final, path, datasetDir: resolveDatasetDir(final.dataset.name, final.dataset.data_dir) };
+  return { config: final, path, datasetDir: resolveDatasetDir(final.dataset.name, final.dataset.data_dir, dirname(path)) };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,8 @@
 // `mgdarts retrain`: an architecture (run directory or architecture.json) trained from scratch under the evaluation
 // protocol of its dataset (SPEC §5.3) in a new run directory, then exported. Reuses runRetrain, the run's own path.
 import { copyFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadDataParams } from '../config/dataset-request.js';
 import { UsageError, RuntimeRequestError } from '../errors.js';
 import type { RequestResult } from '../runtime/protocol.js';
 import { ensurePython } from '../runtime/python.js';
@@ -46,10 +48,7 @@ export async function retrainExperiment(options: RetrainOptions): Promise<{ runD
 async function execute(session: RuntimeSession, source: RetrainSource, config: ExperimentConfig, configPath: string, datasetDir: string, out: string, progress: ProgressLine) {
   const { client, hello } = session;
   progress.log(`runtime: torch ${hello.torch_version} on ${hello.device} (${hello.threads} thread${hello.threads === 1 ? '' : 's'}), pid ${hello.pid}`);
-  const data = await client.request('load_data', {
-    dataset: config.dataset.name, data_dir: datasetDir, sample_dir: datasetDir, valid_fraction: config.dataset.valid_fraction,
-    seed: config.seed, train_limit: config.dataset.train_limit,
-  });
+  const data = await client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.full_train_size} training / ${data.test_size} test images`);
   const architecture = transfer(source.architecture, data, progress);
   await checkFits(session, source, architecture, config);
