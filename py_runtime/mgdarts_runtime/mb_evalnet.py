@@ -22,7 +22,8 @@ class EvalLayer(nn.Module):
         super().__init__()
         self.index, self.stride, c_out = int(spec["index"]), int(spec["stride"]), int(spec["node_widths"][0])
         if int(spec["input_widths"][0]) != c_in:
-            raise ValueError(f"layer {self.index}: input width {spec['input_widths'][0]} but the layer before gives {c_in}")
+            got = spec["input_widths"][0]
+            raise ValueError(f"layer {self.index}: input width {got} but the layer before gives {c_in}")
         if not spec["ops"]:
             raise ValueError(f"layer {self.index}: no ops (every layer keeps at least one)")
         ops, identity = [], []
@@ -30,7 +31,8 @@ class EvalLayer(nn.Module):
             op = mb_op_spec(entry["op"])
             widths = tuple(int(w) for w in entry["widths"])
             if not op.available(c_in, c_out, self.stride):
-                raise ValueError(f"layer {self.index}: {entry['op']} does not fit a {c_in}→{c_out} stride {self.stride} layer")
+                where = f"a {c_in}→{c_out} stride {self.stride} layer"
+                raise ValueError(f"layer {self.index}: {entry['op']} does not fit {where}")
             if widths[0] != c_in or widths[-1] != (c_in if op.is_skip else c_out):
                 raise ValueError(f"layer {self.index} op {entry}: widths must run from {c_in} to {c_out}")
             ops.append(op.build(widths, self.stride, affine=True, units=units))

@@ -14,7 +14,7 @@ EXPANSIONS: tuple[int, ...] = (3, 6)
 
 
 class InvertedResidual(UnitOp):
-    """1×1 expand C_in→C_mid, BN, ReLU6, depthwise k×k (stride s) on C_mid, BN, ReLU6, 1×1 project C_mid→C_out, BN.
+    """1×1 expand C_in→C_mid, BN, ReLU6, depthwise k×k (stride s), BN, ReLU6, 1×1 project C_mid→C_out, BN.
 
     Filter level: one gate over the expanded channels, sigmoid(p)·mask after the expand BN; the depthwise reads and
     writes those same channels and the projection reads them, so one t_filter per op. Weight level: every conv is a

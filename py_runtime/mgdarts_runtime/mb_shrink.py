@@ -27,7 +27,8 @@ def mb_shrink_statistics(net: MobileNetSupernet) -> dict[str, Any]:
         blocks = [(k, op) for _, k, op in layer.unit_ops() if isinstance(op, InvertedResidual)]
         live = {f"0,{k}": op.gate.committed.sum() if op.gate is not None else op.mid for k, op in blocks}
         cells.append({
-            "cell": c, "width": layer.channels, "nominal": layer.channels, "preprocess_live": [0, 0], "node_out_live": [],
+            "cell": c, "width": layer.channels, "nominal": layer.channels,
+            "preprocess_live": [0, 0], "node_out_live": [],
             "sep_mid_live": live, "sep_mid": {f"0,{k}": op.mid for k, op in blocks},
         })
     tensors = [v for cell in cells for v in cell["sep_mid_live"].values() if isinstance(v, Tensor)]
@@ -70,7 +71,7 @@ def mb_shrink(
     mid_widths = dict(mid_widths or {})
     for c, w in cell_widths.items():
         if not 0 <= c < len(net.cells) or int(w) != net.cells[c].channels:
-            raise ValueError(f"layer {c}: mobilenet_like layer widths are fixed by the space; shrink sets expanded widths")
+            raise ValueError(f"layer {c}: mobilenet_like layer widths are fixed; shrink sets expanded widths")
     blocks = {(c, 0, k): op for c, k, op in expanded_ops(net)}
     for key, m in mid_widths.items():
         if key not in blocks:

@@ -152,8 +152,8 @@ class MobileNetSupernet(Supernet):
 
     space = "mobilenet_like"
 
-    def __init__(self, config: MobileNetConfig) -> None:  # noqa: super().__init__ builds the DARTS layout
-        nn.Module.__init__(self)
+    def __init__(self, config: MobileNetConfig) -> None:
+        nn.Module.__init__(self)  # not Supernet.__init__, which builds the DARTS-like layout
         self.config = config
         cfg, units = config, config.units()
         self.has_op_level = "operation" in cfg.granularities
@@ -185,10 +185,9 @@ class MobileNetSupernet(Supernet):
         self.register_buffer("has_units", torch.tensor(has_units), persistent=False)
         e1, e2, e3 = cfg.stages
         heads = cfg.stage_heads
-        self.aux_head1 = MbStageHead(cfg.layer_channels[e1], cfg.num_classes, cfg.aux_channels) if heads and e1 >= 0 else None
-        self.aux_head2 = (
-            MbStageHead(cfg.layer_channels[e2], cfg.num_classes, cfg.aux_channels) if heads and e1 < e2 < e3 else None
-        )
+        head = lambda end: MbStageHead(cfg.layer_channels[end], cfg.num_classes, cfg.aux_channels)  # noqa: E731
+        self.aux_head1 = head(e1) if heads and e1 >= 0 else None
+        self.aux_head2 = head(e2) if heads and e1 < e2 < e3 else None
 
     def _op_masks(self, weights: Tensor) -> Tensor:
         if not self.has_op_level:

@@ -28,7 +28,8 @@ def config(granularities=ALL) -> MobileNetConfig:
 
 def net_and_x(granularities=ALL, seed=0):
     torch.manual_seed(seed)
-    return MobileNetSupernet(config(granularities)), torch.randn(4, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(4, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    return MobileNetSupernet(config(granularities)), x
 
 
 def loss_of(net, x, last_cell=None):
@@ -101,7 +102,8 @@ def test_shrink_keeps_widths_consistent_and_migrates_momentum():
     assert new.mid == width
     assert (new.expand.out_channels, new.bn1.num_features, new.dw.in_channels, new.dw.out_channels,
             new.bn2.num_features, new.project.in_channels, new.gate.score.numel()) == (width,) * 7  # fmt: skip
-    assert new.expand.committed.shape == new.expand.weight.shape and new.project.committed.shape == new.project.weight.shape
+    assert new.expand.committed.shape == new.expand.weight.shape
+    assert new.project.committed.shape == new.project.weight.shape
     kept = mapping[old_expand][1][0]
     assert int((kept >= 5).sum()) == old.mid - 5  # every live channel is kept; rounding up to even adds masked ones
     assert torch.equal(opts.weights.state[new.expand.weight]["momentum_buffer"], old_buf[kept])
@@ -145,7 +147,8 @@ def _architecture(net: MobileNetSupernet) -> dict:
         ops = []
         for k in layer.live_ops[0]:
             op = layer.edges[0][k]
-            widths = [op.expand.in_channels, op.mid, op.project.out_channels] if isinstance(op, InvertedResidual) else [layer.c_in]
+            block = isinstance(op, InvertedResidual)
+            widths = [op.expand.in_channels, op.mid, op.project.out_channels] if block else [layer.c_in]
             ops.append({"op": cfg.ops[k], "edge": 0, "from": 0, "to": 1, "widths": widths})
         cells.append({"index": c, "reduction": layer.stride == 2, "stride": layer.stride, "channels": layer.channels,
                       "input_widths": [layer.c_in], "node_widths": [layer.channels], "ops": ops})  # fmt: skip
