@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { venvPython } from '../../src/paths.js';
+import { PACKAGE_ROOT, PY_RUNTIME_DIR, venvPython } from '../../src/paths.js';
 import { ARCHITECTURE_FORMAT } from '../../src/search-space/derive.js';
 import { listDir, removeTemps, runCli, smokeConfig, tempDir, writeConfig } from '../helpers/cli.js';
 
@@ -71,6 +71,21 @@ describe('mgdarts retrain and report', () => {
     expect(text).toMatch(/^\| hand \(retrain\) \| fashion-mnist-sample \| darts_like \| 1 \| [\d.]+ ± — \|/m);
     expect(text).toMatch(/^\| PC-DARTS \| cifar10 \|/m);
     expect(text).toContain('arXiv 1907.05737');
+  });
+
+  it('transfers a 1-channel, 10-class architecture to CIFAR-100 under its protocol (lr 0.02, wd 5e-4)', async () => {
+    const { cwd, arch, out } = fixture();
+    const data = join(cwd, 'synthetic');
+    const gen = await execa(venvPython(), [join(PACKAGE_ROOT, 'scripts', 'make-synthetic-datasets.py'), data, '--train', '100', '--test', '20'], { env: { PYTHONPATH: PY_RUNTIME_DIR }, reject: false });
+    expect(gen.exitCode, gen.stderr).toBe(0);
+    const r = await runCli(['retrain', arch, '--config', 'configs/cifar100-smoke.json', '--data-dir', join(data, 'pickle'), '--out', out, '--epochs', '1'], { cwd });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('stem 1 → 3 input channels, classifier 10 → 100 classes');
+    const dir = join(out, listDir(out)[0]!);
+    expect(readJson(join(dir, 'architecture.json'))).toMatchObject({ in_channels: 3, num_classes: 100 });
+    const result = readJson(join(dir, 'result.json'));
+    expect(result).toMatchObject({ kind: 'retrain', dataset: 'cifar100', retrain: { epochs: 1, lr: 0.02, weight_decay: 5e-4 } });
+    expect(result.export.input_shape).toEqual([3, 32, 32]);
   });
 
   it('exits 2 and creates nothing for a bare architecture.json without --config or with masks that do not fit', async () => {
