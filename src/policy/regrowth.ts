@@ -40,14 +40,17 @@ function cellStats(input: RegrowthInput, cell: number): CellStats {
   const grad: number[] = [];
   const mag: number[] = [];
   const pruned: number[][] = [];
+  const absent: boolean[] = []; // no candidate position in the cell at all
   let live = 0;
   for (let k = 0; k < types; k++) {
     let g = 0;
     let m = 0;
     let n = 0;
+    let candidates = 0;
     const dead: number[] = [];
     for (let e = 0; e < edges; e++) {
       if (input.candidates && !input.candidates.at(cell, e, k)) continue;
+      candidates++;
       if (input.opMask.at(cell, e, k)) {
         g += Math.abs(input.momentum.at(cell, e, k));
         m += input.weights.at(cell, e, k);
@@ -56,14 +59,16 @@ function cellStats(input: RegrowthInput, cell: number): CellStats {
     }
     grad.push(n ? g / n : NaN);
     mag.push(n ? m / n : NaN);
+    absent.push(candidates === 0);
     pruned.push(dead);
     live += n;
   }
-  // A type with no live position gets half of the cell's minimum over the other types.
+  // A type with no live position gets half of the cell's minimum over the other types; one that is no candidate
+  // anywhere in the cell weighs nothing.
   for (const values of [grad, mag]) {
     const known = values.filter((v) => !Number.isNaN(v));
     const fill = known.length ? Math.min(...known) / 2 : 0;
-    for (let k = 0; k < values.length; k++) if (Number.isNaN(values[k]!)) values[k] = fill;
+    for (let k = 0; k < values.length; k++) if (Number.isNaN(values[k]!)) values[k] = absent[k] ? 0 : fill;
   }
   return { grad, mag, live, pruned };
 }

@@ -5,7 +5,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { MobileNetSpaceConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { expandedWidth } from '../../src/policy/expanded-width.js';
-import { sampleRegrowth } from '../../src/policy/regrowth.js';
+import { regrowthBins, sampleRegrowth } from '../../src/policy/regrowth.js';
 import { SeededRng } from '../../src/policy/rng.js';
 import { NdArray } from '../../src/runtime/ndarray.js';
 import { MOBILENET_OP_VOCABULARY } from '../../src/runtime/protocol.js';
@@ -120,6 +120,9 @@ describe('regrowth over candidates', () => {
     const picked = sampleRegrowth(input, L * (K - 1), new SeededRng(3));
     expect(picked.length).toBe(L * (K - 2) + 3); // every pruned candidate, and skip only in layers 0, 2, 4
     expect(picked.every((r) => candidates.at(r.cell, r.edge, r.op) === 1)).toBe(true);
+    // skip weighs nothing in the stride-2 layers, where it is no candidate
+    const bins = regrowthBins(input);
+    expect(bins.filter((b) => b.type === SKIP).map((b) => b.p > 0)).toEqual([true, false, true, false, true]);
   });
 });
 
