@@ -126,3 +126,13 @@ export function exitCodeFor(error: unknown): number {
       return 1;
   }
 }
+
+/** A request bigger than the runtime accepts; sent, ZeroMQ would drop the connection and no reply would come. */
+export class MessageTooLargeError extends MgdartsError {
+  override name = 'MessageTooLargeError';
+  constructor(bytes: number, limit: number) {
+    super('protocol.message_too_large', `a message of ${bytes} bytes exceeds the maximum of ${limit} bytes`, {
+      hint: 'send less per request, or raise MGDARTS_MAX_MESSAGE_BYTES for both the CLI and the runtime',
+    });
+  }
+}

@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 
 import torch
@@ -12,6 +13,7 @@ import torch
 from . import faults
 from .device import pick_device
 from .handlers import make_handlers
+from .limits import max_message_bytes
 from .parent import ParentWatch
 from .server import Server
 from .state import RuntimeState
@@ -33,6 +35,11 @@ def main() -> None:
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process dies")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args()
+    try:
+        max_message_bytes()
+    except ValueError as err:
+        print(f"mgdarts_runtime: {err}", file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(level=args.log_level, format="[runtime] %(levelname)s %(name)s: %(message)s")
     # Ctrl-C in a terminal reaches the whole process group; the controller decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

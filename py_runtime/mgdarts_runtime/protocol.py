@@ -3,6 +3,7 @@ frozen params class per request type, validated against the JSON Schema that pro
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import make_dataclass
 from functools import cache
 from pathlib import Path
@@ -64,6 +65,8 @@ def _has_type(value: Any, kind: str | list[str]) -> bool:
 
 
 def _check_bounds(value: float, schema: dict[str, Any], path: str) -> None:
+    if schema.get("type") in ("number", "integer") and not math.isfinite(value):  # as zod's z.number()
+        raise BadParams(f"{path}: expected a finite number, got {value}")
     if "minimum" in schema and value < schema["minimum"]:
         raise BadParams(f"{path}: expected >= {schema['minimum']}, got {value}")
     if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:

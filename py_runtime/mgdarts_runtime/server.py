@@ -15,6 +15,7 @@ import zmq
 
 from . import wire
 from .errors import BadParamsFault, BadRequest, Cancelled, RuntimeFault, UnknownType
+from .limits import max_message_bytes
 from .parent import ParentWatch
 from .protocol import BadParams, parse_params, spec
 
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["RequestContext", Any], dict]
 _POLL_MS = 250
-_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -69,7 +69,8 @@ class Server:
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 1000)
-        self.socket.setsockopt(zmq.MAXMSGSIZE, _MAX_MESSAGE_BYTES)
+        # an oversized message: ZeroMQ drops that peer's connection, the runtime never sees it and serves on
+        self.socket.setsockopt(zmq.MAXMSGSIZE, max_message_bytes())
         self.control_types = set(spec()["control_types"])
 
     def serve_forever(self) -> None:

@@ -2,6 +2,8 @@
 import { Packr } from 'msgpackr';
 import { DTYPES, NDARRAY_KEY, type Dtype } from './protocol.js';
 import { NdArray } from './ndarray.js';
+import { MessageTooLargeError } from '../errors.js';
+import { maxMessageBytes } from './message-limit.js';
 
 // One numeric policy on both sides (ARCHITECTURE.md): no records, 64-bit ints decode to number when safe.
 // 'auto' exists at run time (number when safe, else BigInt) but is missing from msgpackr's type definitions.
@@ -14,11 +16,15 @@ export class FrameError extends Error {
   override name = 'FrameError';
 }
 
-/** Encode a message; NdArray values are moved out of the header into raw frames. */
-export function encodeFrames(message: unknown): Buffer[] {
+/** Encode a message; NdArray values are moved out of the header into raw frames. A message over `maxBytes`
+ * (all frames) is refused: the runtime's socket would drop the connection without a reply. */
+export function encodeFrames(message: unknown, maxBytes = maxMessageBytes()): Buffer[] {
   const buffers: Buffer[] = [];
   const header = toWire(message, buffers);
-  return [packr.pack(header), ...buffers];
+  const frames = [packr.pack(header), ...buffers];
+  const bytes = frames.reduce((sum, frame) => sum + frame.byteLength, 0);
+  if (bytes > maxBytes) throw new MessageTooLargeError(bytes, maxBytes);
+  return frames;
 }
 
 /** Decode frames; array descriptors are checked against their frames and become NdArray values. */

@@ -383,3 +383,7 @@ export type Dtype = keyof typeof DTYPES;
 
 /** The key that marks an array descriptor inside a header: `{__ndarray__: {dtype, shape, buffer}}`. */
 export const NDARRAY_KEY = '__ndarray__';
+
+/** The largest message (all frames) either side sends; MGDARTS_MAX_MESSAGE_BYTES overrides it on both.
+ * A bigger one reaching the runtime makes ZeroMQ drop the sender's connection unanswered, so the client refuses it first. */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;

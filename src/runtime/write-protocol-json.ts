@@ -7,6 +7,7 @@ import {
   CONTROL_TYPES,
   DTYPES,
   ERROR_CODES,
+  MAX_MESSAGE_BYTES,
   MOBILENET_OP_VOCABULARY,
   NDARRAY_KEY,
   OP_VOCABULARY,
@@ -49,6 +50,7 @@ export function renderProtocolJson(): string {
     control_types: CONTROL_TYPES,
     ndarray_key: NDARRAY_KEY,
     dtypes: DTYPES,
+    max_message_bytes: MAX_MESSAGE_BYTES,
     requests,
   };
   return JSON.stringify(doc, null, 2) + '\n';
