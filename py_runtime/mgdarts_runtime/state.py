@@ -15,6 +15,8 @@ class RuntimeState:
     device: torch.device
     channels_last: bool = False
     data: ImageDataset | None = None
+    # A DataLoader source (sources.LoaderSource) for datasets read from disk per batch; None: `data` on the device.
+    source: object | None = None
     train_idx: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
     valid_idx: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
     full_train_idx: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))

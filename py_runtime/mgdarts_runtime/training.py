@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from . import faults
 from .augment import AugmentConfig, augment_batch, normalize_batch
 from .batches import epoch_batches
+from .sources import source_of
 from .errors import BadParamsFault, NanLoss
 from .optim import clear_pruned_momentum, rebuild_after_change, set_lr, set_sgd
 from .memory import peak_memory_bytes, reset_peak_memory
@@ -50,11 +51,9 @@ def _batches(state: RuntimeState, indices: torch.Tensor, batch_size: int, seed: 
     return batches[:max_batches] if max_batches else batches
 
 
-def _train_inputs(state: RuntimeState, idx: torch.Tensor, augment: AugmentConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _train_inputs(state: RuntimeState, images_u8: torch.Tensor, augment: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
     data = state.require_data()
-    idx = idx.to(data.train_images.device)
-    x = augment_batch(data.train_images[idx], augment, data.mean, data.std, generator, memory_format=state.memory_format())
-    return x, data.train_labels[idx]
+    return augment_batch(images_u8, augment, data.mean, data.std, generator, memory_format=state.memory_format())
 
 
 def _check_finite(meter: EpochMeter, stage: str, epoch: int, batch: int) -> None:
@@ -85,8 +84,8 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     weights = net.weight_parameters()
     reset_peak_memory(state.device)
     start = time.monotonic()
-    for i, idx in enumerate(batches, start=1):
-        x, y = _train_inputs(state, idx, augment, generator)
+    for i, (images_u8, y) in enumerate(source_of(state).batches("train", batches, p.seed), start=1):
+        x = _train_inputs(state, images_u8, augment, generator)
         logits = net(x, last_cell=p.last_cell)
         ce = faults.maybe_poison(F.cross_entropy(logits, y), i)
         loss = ce
@@ -154,8 +153,8 @@ def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     meter = EpochMeter.on(state.device)
     net.train()
     start = time.monotonic()
-    for i, idx in enumerate(batches, start=1):
-        x, y = _train_inputs(state, idx, augment, generator)
+    for i, (images_u8, y) in enumerate(source_of(state).batches("train", batches, p.seed), start=1):
+        x = _train_inputs(state, images_u8, augment, generator)
         logits, aux = net(x)
         loss = faults.maybe_poison(F.cross_entropy(logits, y), i)
         total = loss + p.aux_weight * F.cross_entropy(aux, y) if aux is not None and p.aux_weight > 0 else loss
@@ -195,27 +194,23 @@ def batch_statistics(model: torch.nn.Module):
 
 @torch.no_grad()
 def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch_size: int) -> dict:
-    data = state.require_data()
-    if split == "test":
-        images, labels, indices = data.test_images, data.test_labels, torch.arange(len(data.test_labels))
-    else:
-        images, labels, indices = data.train_images, data.train_labels, state.valid_idx
+    source = source_of(state)
+    indices = source.test_indices() if split == "test" else state.valid_idx
     if len(indices) == 0:
         raise BadParamsFault(f"the {split} split is empty: nothing to evaluate")
     meter = EpochMeter.on(state.device)
     model.eval()
     with batch_statistics(model) if model is state.supernet else contextlib.nullcontext():
-        _evaluate_batches(ctx, state, model, images, labels, indices, batch_size, meter)
+        _evaluate_batches(ctx, state, model, source, "test" if split == "test" else "valid", indices, batch_size, meter)
     return {"loss": meter.mean_loss(), "accuracy": meter.accuracy(), "samples": meter.samples}
 
 
-def _evaluate_batches(ctx, state, model, images, labels, indices, batch_size, meter) -> None:
+def _evaluate_batches(ctx, state, model, source, split, indices, batch_size, meter) -> None:
     data = state.require_data()
     chunks = list(torch.split(indices, batch_size))
-    for i, idx in enumerate(chunks, start=1):
-        idx = idx.to(images.device)
-        x = normalize_batch(images[idx], data.mean, data.std, memory_format=state.memory_format())
+    for images_u8, labels in source.batches(split, chunks):
+        x = normalize_batch(images_u8, data.mean, data.std, memory_format=state.memory_format())
         out = model(x)
         logits = out[0] if isinstance(out, tuple) else out
-        meter.add(F.cross_entropy(logits, labels[idx]), logits, labels[idx])
+        meter.add(F.cross_entropy(logits, labels), logits, labels)
         ctx.checkpoint()
