@@ -76,3 +76,22 @@ def test_loads_without_mgdarts_runtime(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-I", "-c", script], cwd=tmp_path, env=env, check=True, timeout=120)
     y = torch.load(tmp_path / "y.pt")
     torch.testing.assert_close(y, net((x - MEAN[0]) / STD[0])[0], atol=1e-5, rtol=1e-5)
+
+
+def test_any_evaluation_network_exports(tmp_path: Path) -> None:
+    """The export knows no network kind: the MobileNet-like evaluation network with weight masks folds the same way."""
+    from mgdarts_runtime.export import weight_masks
+    from mgdarts_runtime.mb_evalnet import MobileNetEvalNetwork
+    from test_mb_supernet import _architecture, net_and_x
+
+    supernet, _ = net_and_x()
+    with torch.no_grad():
+        supernet.weight_thresholds.fill_(0.05)
+    supernet.commit_masks()
+    net = MobileNetEvalNetwork(_architecture(supernet), weight_masks=weight_masks(supernet)).eval()
+    assert net.masked_weights > 0
+    images = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
+    out = export_model(net, MEAN, STD, images, str(tmp_path / "mb.pt"), None)
+    assert out["max_abs_diff"] < 1e-5 and out["input_shape"] == [1, 16, 16]
+    x = torch.rand(2, 1, 16, 16)
+    torch.testing.assert_close(load_script(str(tmp_path / "mb.pt"))(x), net((x - MEAN[0]) / STD[0])[0], atol=1e-5, rtol=1e-5)
