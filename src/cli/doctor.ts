@@ -3,6 +3,7 @@
 import * as zmq from 'zeromq';
 import { DEBIAN_FASHION_MNIST, fashionMnistCandidates, hasFashionMnist } from '../config/dataset.js';
 import { PythonEnvError } from '../errors.js';
+import { datasetToPreview, previewInPython, printPreview, type DatasetPreview, type DatasetToPreview } from './dataset-preview.js';
 import { PY_RUNTIME_DIR, SAMPLE_DATA_DIR } from '../paths.js';
 import { OP_VOCABULARY, PROTOCOL_VERSION, opVocabularyHash } from '../runtime/protocol.js';
 import { findPython } from '../runtime/python.js';
@@ -15,12 +16,14 @@ interface PythonReport {
   pyzmq: string;
   protocol: string;
   opHash: string;
+  preview?: DatasetPreview;
 }
 
 const PROBE_TIMEOUT_MS = 90_000;
 
-/** Import torch, pyzmq and the runtime's protocol module in the interpreter, through pythonia. */
-export async function probePython(interpreter: string): Promise<PythonReport> {
+/** Import torch, pyzmq and the runtime's protocol module in the interpreter, through pythonia; with `dataset`,
+ * also preview that user dataset (mgdarts_runtime.userdata.preview_dataset) in the same interpreter. */
+export async function probePython(interpreter: string, dataset?: DatasetToPreview): Promise<PythonReport> {
   process.env.PYTHON_BIN = interpreter;
   process.env.PYTHONPATH = [PY_RUNTIME_DIR, process.env.PYTHONPATH].filter(Boolean).join(':');
   const { python } = (await import('pythonia')).default;
@@ -45,6 +48,7 @@ export async function probePython(interpreter: string): Promise<PythonReport> {
       pyzmq: String(await zmqPy.__version__),
       protocol: String(await spec.get('protocol_version')),
       opHash: String(await spec.get('op_vocab_hash')),
+      preview: dataset ? await previewInPython(python, dataset) : undefined,
     };
   };
   try {
@@ -71,7 +75,8 @@ function describePythonError(err: unknown): string {
   return lines.reverse().find((l) => /(Error|Exception)\b/.test(l) && !/^at /.test(l)) ?? lines.at(-1) ?? 'unknown error';
 }
 
-export async function runDoctor(dataDir?: string): Promise<number> {
+export async function runDoctor(dataDir?: string, datasetSpec?: string): Promise<number> {
+  const dataset = datasetSpec ? datasetToPreview(datasetSpec) : undefined;
   const out = (label: string, value: string) => process.stdout.write(`${label.padEnd(14)} ${value}\n`);
   out('mgdarts', PACKAGE_VERSION);
   out('node', process.version);
@@ -80,7 +85,7 @@ export async function runDoctor(dataDir?: string): Promise<number> {
   let ok = true;
   const interpreter = findPython();
   out('python', interpreter);
-  const report = await probePython(interpreter);
+  const report = await probePython(interpreter, dataset);
   out('  version', report.python);
   out('  torch', report.torch);
   out('  devices', report.devices.join(', '));
@@ -93,5 +98,9 @@ export async function runDoctor(dataDir?: string): Promise<number> {
   const candidates = fashionMnistCandidates(dataDir);
   const found = candidates.find(hasFashionMnist);
   out('  fashion-mnist', found ? `found: ${found}` : `not found (looked in ${candidates.join(', ')}; the Debian package dataset-fashion-mnist installs it in ${DEBIAN_FASHION_MNIST})`);
+  if (report.preview) {
+    printPreview(report.preview, out);
+    if (report.preview.error) return 2;
+  }
   return ok ? 0 : 3;
 }

@@ -79,8 +79,9 @@ function program(): Command {
     .command('doctor')
     .description('report node, python, torch, devices, zeromq, protocol and datasets')
     .option('--data-dir <dir>', 'also look for datasets here')
-    .action(async (opts: { dataDir?: string }) => {
-      process.exitCode = await runDoctor(opts.dataDir);
+    .option('--dataset <spec>', 'preview a user dataset python:<module or file.py>:<factory> (sizes, item shape and dtype, classes, the first error)')
+    .action(async (opts: { dataDir?: string; dataset?: string }) => {
+      process.exitCode = await runDoctor(opts.dataDir, opts.dataset);
     });
 
   cli

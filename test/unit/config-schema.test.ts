@@ -38,7 +38,7 @@ describe('shipped configs', () => {
 
   it.each(files)('configs/%s parses', (file) => {
     const config = loadConfig(join(CONFIGS_DIR, file));
-    expect(config.dataset.name).toMatch(/^fashion-mnist/);
+    expect(config.dataset.name).toMatch(/^(fashion-mnist|fashion-mnist-sample|cifar10|cifar100|image-folder)$/);
   });
 });
 
