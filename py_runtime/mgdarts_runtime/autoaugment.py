@@ -3,6 +3,7 @@ each op runs once per step on all the images that drew it (ops in autoaugment_op
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import torch
 from torch import Tensor
@@ -73,11 +74,12 @@ def magnitude(op: str, level: int) -> float:
     return float(round(value)) if op == "posterize" else value
 
 
-def _policy_tables(policy: Sequence[SubPolicy], device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+@lru_cache(maxsize=8)  # built once per policy and device, not per batch
+def _policy_tables(policy: tuple[SubPolicy, ...], device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
     """(P, 2) op index, probability and magnitude of each step of each sub-policy."""
+    mags = torch.tensor([[magnitude(op, lvl) for op, _, lvl in sub] for sub in policy], dtype=torch.float64)  # checks the names
     ops = torch.tensor([[OP_NAMES.index(op) for op, _, _ in sub] for sub in policy], dtype=torch.int64)
     probs = torch.tensor([[p for _, p, _ in sub] for sub in policy], dtype=torch.float64)
-    mags = torch.tensor([[magnitude(op, lvl) for op, _, lvl in sub] for sub in policy], dtype=torch.float64)
     return ops.to(device), probs.to(device), mags.to(device)
 
 
@@ -89,7 +91,7 @@ def draw_decisions(
     One sub-policy uniformly per image, then each step with its probability (`rand < p`, as the reference's
     `random.random() < p`), and a random sign for the ops that draw one; all from `generator`.
     """
-    ops, probs, mags = _policy_tables(policy, device)
+    ops, probs, mags = _policy_tables(tuple(tuple(tuple(step) for step in sub) for sub in policy), torch.device(device))
     choice = torch.randint(0, len(policy), (batch,), generator=generator, device=device)  # (B,)
     coin = torch.rand((batch, 2), generator=generator, device=device, dtype=torch.float64)  # (B, 2)
     sign = torch.randint(0, 2, (batch, 2), generator=generator, device=device).to(torch.float64) * 2 - 1
