@@ -47,11 +47,14 @@ class PerSampleDataset(Dataset):
             img = auto_augment(img[None].contiguous(), torch.default_generator)[0]  # the same ops, one image
         out = (img.to(torch.float32) / 255 - self.mean) / self.std
         cy, cx = torch.randint(0, h, ()).item(), torch.randint(0, w, ()).item()
-        out[:, max(cy - CUTOUT // 2, 0) : cy + CUTOUT - CUTOUT // 2, max(cx - CUTOUT // 2, 0) : cx + CUTOUT - CUTOUT // 2] = 0
+        y0, x0 = cy - CUTOUT // 2, cx - CUTOUT // 2
+        out[:, max(y0, 0) : y0 + CUTOUT, max(x0, 0) : x0 + CUTOUT] = 0
         return out, self.labels[i]
 
 
-def on_device_epoch(images: torch.Tensor, labels: torch.Tensor, batch: int, cfg: AugmentConfig, gen: torch.Generator) -> int:
+def on_device_epoch(
+    images: torch.Tensor, labels: torch.Tensor, batch: int, cfg: AugmentConfig, gen: torch.Generator
+) -> int:
     """One epoch of the runtime's path: a permutation, then index + augment_batch per batch."""
     order = torch.randperm(images.shape[0], generator=gen, device=images.device)
     seen = 0

@@ -1,4 +1,5 @@
-"""Batched on-device augmentation (crop, flip, AutoAugment, normalise, cutout) of uint8 image batches into float batches."""
+"""Batched on-device augmentation (crop, flip, AutoAugment, normalise, cutout) of uint8 image batches into
+float batches."""
 from __future__ import annotations
 
 from collections.abc import Sequence

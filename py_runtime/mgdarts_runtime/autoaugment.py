@@ -77,7 +77,8 @@ def magnitude(op: str, level: int) -> float:
 @lru_cache(maxsize=8)  # built once per policy and device, not per batch
 def _policy_tables(policy: tuple[SubPolicy, ...], device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
     """(P, 2) op index, probability and magnitude of each step of each sub-policy."""
-    mags = torch.tensor([[magnitude(op, lvl) for op, _, lvl in sub] for sub in policy], dtype=torch.float64)  # checks the names
+    # magnitudes first: magnitude() names an unknown op
+    mags = torch.tensor([[magnitude(op, lvl) for op, _, lvl in sub] for sub in policy], dtype=torch.float64)
     ops = torch.tensor([[OP_NAMES.index(op) for op, _, _ in sub] for sub in policy], dtype=torch.int64)
     probs = torch.tensor([[p for _, p, _ in sub] for sub in policy], dtype=torch.float64)
     return ops.to(device), probs.to(device), mags.to(device)

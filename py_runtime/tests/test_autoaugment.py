@@ -6,13 +6,19 @@ import torch
 from PIL import Image, ImageEnhance, ImageOps
 
 from mgdarts_runtime.augment import AugmentConfig, augment_batch
-from mgdarts_runtime.autoaugment import CIFAR10_POLICY, OP_NAMES, apply_decisions, auto_augment, draw_decisions, magnitude
+from mgdarts_runtime.autoaugment import (
+    CIFAR10_POLICY, OP_NAMES, apply_decisions, auto_augment, draw_decisions, magnitude,
+)
 from mgdarts_runtime.autoaugment_ops import OPS
 
 
 
 def _fill(im: Image.Image) -> int | tuple[int, ...]:
     return 128 if im.mode == "L" else (128, 128, 128)  # the reference's fillcolor, in the image's mode
+
+
+def _affine(img: Image.Image, data: tuple, resample: int) -> Image.Image:
+    return img.transform(img.size, Image.AFFINE, data, resample, fillcolor=_fill(img))
 
 
 def _rotate_with_fill(img: Image.Image, degrees: float) -> Image.Image:
@@ -22,10 +28,10 @@ def _rotate_with_fill(img: Image.Image, degrees: float) -> Image.Image:
 
 # The reference's per-image ops, with the sign s that it draws by random.choice([-1, 1]) passed in.
 PIL_OPS = {
-    "shear_x": lambda im, m, s: im.transform(im.size, Image.AFFINE, (1, m * s, 0, 0, 1, 0), Image.BICUBIC, fillcolor=_fill(im)),
-    "shear_y": lambda im, m, s: im.transform(im.size, Image.AFFINE, (1, 0, 0, m * s, 1, 0), Image.BICUBIC, fillcolor=_fill(im)),
-    "translate_x": lambda im, m, s: im.transform(im.size, Image.AFFINE, (1, 0, m * im.size[0] * s, 0, 1, 0), fillcolor=_fill(im)),
-    "translate_y": lambda im, m, s: im.transform(im.size, Image.AFFINE, (1, 0, 0, 0, 1, m * im.size[1] * s), fillcolor=_fill(im)),
+    "shear_x": lambda im, m, s: _affine(im, (1, m * s, 0, 0, 1, 0), Image.BICUBIC),
+    "shear_y": lambda im, m, s: _affine(im, (1, 0, 0, m * s, 1, 0), Image.BICUBIC),
+    "translate_x": lambda im, m, s: _affine(im, (1, 0, m * im.size[0] * s, 0, 1, 0), Image.NEAREST),
+    "translate_y": lambda im, m, s: _affine(im, (1, 0, 0, 0, 1, m * im.size[1] * s), Image.NEAREST),
     "rotate": lambda im, m, s: _rotate_with_fill(im, m),
     "color": lambda im, m, s: ImageEnhance.Color(im).enhance(1 + m * s),
     "posterize": lambda im, m, s: ImageOps.posterize(im, int(m)),
@@ -44,7 +50,8 @@ def make_images(n: int, channels: int = 3, seed: int = 0) -> torch.Tensor:
     """Smooth images, each channel stretched over its own [lo, hi] so that autocontrast and equalize act."""
     g = torch.Generator().manual_seed(seed)
     base = torch.nn.functional.avg_pool2d(torch.rand((n, channels, 32, 32), generator=g), 3, 1, 1)
-    base = (base - base.amin((2, 3), keepdim=True)) / (base.amax((2, 3), keepdim=True) - base.amin((2, 3), keepdim=True))
+    lo, hi = base.amin((2, 3), keepdim=True), base.amax((2, 3), keepdim=True)
+    base = (base - lo) / (hi - lo)
     lo = torch.randint(0, 100, (n, channels, 1, 1), generator=g)
     hi = torch.randint(150, 256, (n, channels, 1, 1), generator=g)
     return (lo + base * (hi - lo)).round().to(torch.uint8)
@@ -75,7 +82,8 @@ def test_op_matches_pil_exactly(device: torch.device, op: str, channels: int) ->
             m = magnitude(op, level)
             out = run_op(images, op, m, sign, device)
             assert out.dtype == torch.uint8
-            torch.testing.assert_close(out, pil_apply(images, op, m, sign), atol=0, rtol=0, msg=f"{op} level {level} sign {sign}")
+            ref = pil_apply(images, op, m, sign)
+            torch.testing.assert_close(out, ref, atol=0, rtol=0, msg=f"{op} level {level} sign {sign}")
 
 
 @pytest.mark.parametrize("level", range(1, 10))
@@ -110,7 +118,8 @@ def test_shear_close_to_pil_on_smooth_images(device: torch.device, op: str) -> N
     # grid_sample's bicubic uses a = -0.75, PIL's a = -0.5: a few grey levels apart on smooth images
     images = make_images(8)
     for sign in (-1.0, 1.0):
-        diff = (run_op(images, op, magnitude(op, 9), sign, device).int() - pil_apply(images, op, magnitude(op, 9), sign).int()).abs()
+        m = magnitude(op, 9)
+        diff = (run_op(images, op, m, sign, device).int() - pil_apply(images, op, m, sign).int()).abs()
         assert diff.max().item() <= 8 and diff.float().mean().item() < 1.5
 
 
@@ -118,7 +127,8 @@ def test_magnitude_scale_is_the_references() -> None:
     assert [magnitude("posterize", lvl) for lvl in range(10)] == np.round(np.linspace(8, 4, 10)).tolist()
     for op, stop in (("rotate", 30), ("translate_x", 150 / 331), ("solarize", 0), ("color", 0.9)):
         start = 256 if op == "solarize" else 0
-        np.testing.assert_allclose([magnitude(op, lvl) for lvl in range(10)], np.linspace(start, stop, 10), rtol=0, atol=1e-12)
+        ours = [magnitude(op, lvl) for lvl in range(10)]
+        np.testing.assert_allclose(ours, np.linspace(start, stop, 10), rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="level"):
         magnitude("rotate", 10)
 
@@ -170,7 +180,8 @@ def test_batched_policy_equals_per_image_pil_reference(device: torch.device) -> 
 def test_augment_batch_runs_auto_augment_after_crop_and_flip(device: torch.device) -> None:
     images = make_images(16).to(device)
     identity = ((0.0,) * 3, (1 / 255,) * 3)  # normalisation that returns the uint8 values as floats
-    out = augment_batch(images, AugmentConfig(auto_augment=True), *identity, torch.Generator(device=device).manual_seed(5))
+    cfg = AugmentConfig(auto_augment=True)
+    out = augment_batch(images, cfg, *identity, torch.Generator(device=device).manual_seed(5))
     expected = auto_augment(images, torch.Generator(device=device).manual_seed(5))
     torch.testing.assert_close(out.round().to(torch.uint8), expected, atol=0, rtol=0)
     with pytest.raises(ValueError, match="auto_augment"):

@@ -37,7 +37,8 @@ def runtime(tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, ENV: str(LIMIT), "PYTHONPATH": str(Path(mgdarts_runtime.__file__).parents[1])}
     stderr = open(tmp_path / "stderr.txt", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mgdarts_runtime", "--endpoint", endpoint, "--device", "cpu", "--threads", "1", "--parent-pid", str(os.getpid())],
+        [sys.executable, "-m", "mgdarts_runtime", "--endpoint", endpoint, "--device", "cpu", "--threads", "1",
+         "--parent-pid", str(os.getpid())],
         env=env, stderr=stderr, stdout=subprocess.DEVNULL,
     )
     ctx = zmq.Context()
@@ -86,20 +87,24 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
         return rng.choice(["supernet", "valid", "search", "operation", KEY, "cpu"])
     if kind == 7:
         return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
-    return {rng.choice(["value", "batch_size", "split", "model", "target", "seed", "x", KEY]): random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
+    keys = ["value", "batch_size", "split", "model", "target", "seed", "x", KEY]
+    return {rng.choice(keys): random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
 
 
 def lying_array(rng: random.Random) -> tuple[dict, list[bytes]]:
     """An array descriptor whose dtype, shape or buffer index may not fit the frames that come with it."""
     desc = {
         "dtype": rng.choice(["uint8", "int32", "float32", "float64", "float16", "bool", 3, None, ["uint8"], {"a": 1}]),
-        "shape": rng.choice([[2, 2], [4], [], [0], [-1, 4], [True, 2], [2.0, 2], [2**62, 2**62], [0, 2**63], "4", [[2], 2], None]),
+        "shape": rng.choice(
+            [[2, 2], [4], [], [0], [-1, 4], [True, 2], [2.0, 2], [2**62, 2**62], [0, 2**63], "4", [[2], 2], None]
+        ),
         "buffer": rng.choice([1, 1, 2, 0, -1, 99, True, 1.0, "1", None]),
     }
     for key in list(desc):
         if rng.random() < 0.1:
             del desc[key]
-    frames = [bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 8, 16, 32, 7]))) for _ in range(rng.randrange(3))]
+    sizes = [rng.choice([0, 4, 8, 16, 32, 7]) for _ in range(rng.randrange(3))]
+    frames = [bytes(rng.randrange(256) for _ in range(n)) for n in sizes]
     return desc, frames
 
 
@@ -135,7 +140,8 @@ def fuzz_message(rng: random.Random, i: int) -> list[bytes]:
         return [msgpack.packb(env, use_bin_type=True)]
     if kind == 3:  # known or unknown types with random params of wrong types
         rtype = rng.choice(TYPES + ["frobnicate", "", "echo "])
-        params = {k: random_value(rng) for k in rng.sample(["value", "batch_size", "split", "model", "target", "seed", "epoch", "x"], rng.randrange(4))}
+        keys = ["value", "batch_size", "split", "model", "target", "seed", "epoch", "x"]
+        params = {k: random_value(rng) for k in rng.sample(keys, rng.randrange(4))}
         return [msgpack.packb({"id": f"p{i}", "type": rtype, "params": params}, use_bin_type=True)]
     if kind == 4:  # arrays whose header lies about dtype, shape or buffer
         desc, frames = lying_array(rng)
@@ -222,6 +228,7 @@ def test_max_message_bytes_from_env() -> None:
 def test_bad_limit_stops_the_runtime_with_exit_2(tmp_path: Path) -> None:
     env = {**os.environ, ENV: "lots", "PYTHONPATH": str(Path(mgdarts_runtime.__file__).parents[1])}
     done = subprocess.run(
-        [sys.executable, "-m", "mgdarts_runtime", "--endpoint", f"ipc://{tmp_path}/x.sock"], env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "mgdarts_runtime", "--endpoint", f"ipc://{tmp_path}/x.sock"],
+        env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 2 and ENV in done.stderr

@@ -10,7 +10,8 @@ export function maxMessageBytes(env: NodeJS.ProcessEnv = process.env): number {
   if (raw === undefined || raw === '') return MAX_MESSAGE_BYTES;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN; // digits only, as the runtime's int() reads it
   if (!Number.isSafeInteger(value) || value < 1024) {
-    throw new UsageError(`${MAX_MESSAGE_ENV} must be a whole number of bytes ≥ 1024, got ${JSON.stringify(raw)}`, `unset it for the default (${MAX_MESSAGE_BYTES} bytes)`);
+    const message = `${MAX_MESSAGE_ENV} must be a whole number of bytes ≥ 1024, got ${JSON.stringify(raw)}`;
+    throw new UsageError(message, `unset it for the default (${MAX_MESSAGE_BYTES} bytes)`);
   }
   return value;
 }

@@ -27,7 +27,8 @@ describe('augment.auto_augment', () => {
   });
 
   it('is a required boolean of train_epoch on the wire', () => {
-    const augment = (REQUESTS.train_epoch.params as unknown as { shape: { augment: { safeParse(v: unknown): { success: boolean } } } }).shape.augment;
+    type Shape = { shape: { augment: { safeParse(v: unknown): { success: boolean } } } };
+    const augment = (REQUESTS.train_epoch.params as unknown as Shape).shape.augment;
     expect(augment.safeParse({ crop_padding: 0, flip: false, cutout: 0, auto_augment: true }).success).toBe(true);
     expect(augment.safeParse({ crop_padding: 0, flip: false, cutout: 0 }).success).toBe(false);
   });

@@ -10,7 +10,9 @@ describe('maximum message size', () => {
   it('defaults to the protocol constant and reads MGDARTS_MAX_MESSAGE_BYTES', () => {
     expect(maxMessageBytes({})).toBe(MAX_MESSAGE_BYTES);
     expect(maxMessageBytes({ [MAX_MESSAGE_ENV]: '65536' })).toBe(65536);
-    for (const bad of ['12', 'lots', '1.5e4']) expect(() => maxMessageBytes({ [MAX_MESSAGE_ENV]: bad })).toThrow(UsageError);
+    for (const bad of ['12', 'lots', '1.5e4']) {
+      expect(() => maxMessageBytes({ [MAX_MESSAGE_ENV]: bad })).toThrow(UsageError);
+    }
   });
 
   it('refuses to encode a message over the limit, counting the array frames', () => {
