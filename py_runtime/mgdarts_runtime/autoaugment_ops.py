@@ -17,30 +17,54 @@ Op = Callable[[Tensor, Tensor, Tensor], Tensor]
 
 
 def _affine(images: Tensor, matrix: Tensor, mode: str) -> Tensor:
-    """PIL's Image.transform(AFFINE) with fill 128: `matrix` (N, 2, 3) maps an output point to its input point
-    in pixel-edge coordinates (PIL samples at pixel centres x + 0.5); grid_sample does the sampling."""
+    """PIL's Image.transform(AFFINE) with fill 128, batched: `matrix` (N, 2, 3) maps an output point to its input
+    point, x_in = a·x + b·y + c at pixel centres (x + 0.5), in float64 as PIL does. Nearest takes the pixel
+    under the point; bicubic is PIL's (a = -1, taps clamped at the border, truncated), which grid_sample's
+    bicubic (a = -0.75) is not. Points outside [0, W) × [0, H) get the fill."""
     n, c, h, w = images.shape
-    m = matrix.to(torch.float32)
-    a, b, cx = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
-    d, e, fy = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
-    # the same map in affine_grid's normalised coordinates (u = 2x/W - 1, align_corners=False)
-    theta = torch.stack(
-        [
-            torch.stack([a, b * h / w, a + b * h / w + 2 * cx / w - 1], dim=1),
-            torch.stack([d * w / h, e, d * w / h + e + 2 * fy / h - 1], dim=1),
-        ],
-        dim=1,
-    )  # (N, 2, 3)
-    grid = F.affine_grid(theta, [n, c, h, w], align_corners=False)  # (N, H, W, 2)
-    # PIL fills where the source point lies outside the image, x_in ∉ [0, W), for every filter; the
-    # bicubic taps are clamped at the border (padding "border"), as PIL's are
-    ix = ((grid[..., 0] + 1) * w - 1) / 2  # (N, H, W) source column in index coordinates (centres at integers)
-    iy = ((grid[..., 1] + 1) * h - 1) / 2
-    inside = ((ix >= -0.5) & (ix < w - 0.5) & (iy >= -0.5) & (iy < h - 0.5))[:, None]  # (N, 1, H, W)
-    padding = "zeros" if mode == "nearest" else "border"
-    sampled = F.grid_sample(images.to(torch.float32), grid, mode=mode, padding_mode=padding, align_corners=False)
-    out = torch.where(inside, sampled.round().clamp(0, 255), torch.full_like(sampled, FILL))
-    return out.to(torch.uint8)
+    m = matrix.to(torch.float64)
+    xs = (torch.arange(w, dtype=torch.float64, device=images.device) + 0.5)[None, None, :]  # (1, 1, W)
+    ys = (torch.arange(h, dtype=torch.float64, device=images.device) + 0.5)[None, :, None]  # (1, H, 1)
+    coef = [m[:, r, k].view(n, 1, 1) for r in range(2) for k in range(3)]
+    x_in = coef[0] * xs + coef[1] * ys + coef[2]  # (N, H, W)
+    y_in = coef[3] * xs + coef[4] * ys + coef[5]
+    inside = ((x_in >= 0) & (x_in < w) & (y_in >= 0) & (y_in < h))[:, None]  # (N, 1, H, W)
+    flat = images.reshape(n, c, h * w)
+    if mode == "nearest":
+        x = _taps(flat, y_in.floor(), x_in.floor(), h, w).to(torch.float64)
+    else:
+        x = _bicubic(flat.to(torch.float64), x_in - 0.5, y_in - 0.5, h, w).clamp(0, 255)
+    out = torch.where(inside, x, torch.full_like(x, FILL))
+    return out.to(torch.uint8)  # truncation, as PIL's bicubic; nearest values are whole already
+
+
+def _taps(flat: Tensor, rows: Tensor, cols: Tensor, h: int, w: int) -> Tensor:
+    """(N, C, H, W) pixels of `flat` (N, C, H·W) at float row/column indices (N, H, W), clamped to the image."""
+    n, c, _ = flat.shape
+    index = rows.clamp(0, h - 1).long() * w + cols.clamp(0, w - 1).long()  # (N, H, W)
+    return flat.gather(2, index.view(n, 1, -1).expand(n, c, h * w)).view(n, c, h, w)
+
+
+def _cubic(v1: Tensor, v2: Tensor, v3: Tensor, v4: Tensor, d: Tensor) -> Tensor:
+    """PIL's BICUBIC macro: the a = -1 cubic through four taps at fraction d, in its Horner order."""
+    p2 = -v1 + v3
+    p3 = 2 * (v1 - v2) + v3 - v4
+    p4 = -v1 + v2 - v3 + v4
+    return v2 + d * (p2 + d * (p3 + d * p4))
+
+
+def _bicubic(flat: Tensor, x: Tensor, y: Tensor, h: int, w: int) -> Tensor:
+    """PIL's bicubic_filter8 at index coordinates (x, y) (N, H, W): four rows of four taps, rows first."""
+    n, c, _ = flat.shape
+    x0, y0 = x.floor(), y.floor()
+    dx, dy = (x - x0)[:, None], (y - y0)[:, None]  # (N, 1, H, W)
+    offsets = torch.arange(-1, 3, device=flat.device)
+    rows = (y0.long()[:, None] + offsets.view(1, 4, 1, 1)).clamp(0, h - 1) * w  # (N, 4, H, W)
+    cols = (x0.long()[:, None] + offsets.view(1, 4, 1, 1)).clamp(0, w - 1)
+    index = (rows[:, :, None] + cols[:, None, :]).view(n, 1, -1)  # (N, 1, 16·H·W), row j, column i
+    taps = flat.gather(2, index.expand(n, c, -1)).view(n, c, 4, 4, h, w)  # one gather for all 16 taps
+    row = [_cubic(taps[:, :, j, 0], taps[:, :, j, 1], taps[:, :, j, 2], taps[:, :, j, 3], dx) for j in range(4)]
+    return _cubic(*row, dy)
 
 
 def _matrix(images: Tensor, a: Tensor, b: Tensor, c: Tensor, d: Tensor, e: Tensor, f: Tensor) -> Tensor:

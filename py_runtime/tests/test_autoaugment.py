@@ -43,7 +43,7 @@ PIL_OPS = {
     "equalize": lambda im, m, s: ImageOps.equalize(im),
     "invert": lambda im, m, s: ImageOps.invert(im),
 }
-EXACT_OPS = [op for op in OP_NAMES if op not in ("shear_x", "shear_y", "rotate")]
+EXACT_OPS = [op for op in OP_NAMES if op != "rotate"]  # shear too: PIL's bicubic is reimplemented
 
 
 def make_images(n: int, channels: int = 3, seed: int = 0) -> torch.Tensor:
@@ -113,16 +113,6 @@ def test_shear_fills_exactly_where_pil_does(device: torch.device, op: str, sign:
         torch.testing.assert_close(out, ref, atol=0, rtol=0)
 
 
-@pytest.mark.parametrize("op", ["shear_x", "shear_y"])
-def test_shear_close_to_pil_on_smooth_images(device: torch.device, op: str) -> None:
-    # grid_sample's bicubic uses a = -0.75, PIL's a = -0.5: a few grey levels apart on smooth images
-    images = make_images(8)
-    for sign in (-1.0, 1.0):
-        m = magnitude(op, 9)
-        diff = (run_op(images, op, m, sign, device).int() - pil_apply(images, op, m, sign).int()).abs()
-        assert diff.max().item() <= 8 and diff.float().mean().item() < 1.5
-
-
 def test_magnitude_scale_is_the_references() -> None:
     assert [magnitude("posterize", lvl) for lvl in range(10)] == np.round(np.linspace(8, 4, 10)).tolist()
     for op, stop in (("rotate", 30), ("translate_x", 150 / 331), ("solarize", 0), ("color", 0.9)):
@@ -157,8 +147,8 @@ def test_probability_zero_leaves_images_unchanged(device: torch.device) -> None:
 
 
 def test_batched_policy_equals_per_image_pil_reference(device: torch.device) -> None:
-    # same decisions, image by image through PIL; the images that drew an interpolated op are compared
-    # only through the exact ops elsewhere
+    # same decisions, image by image through PIL; images that drew rotate (PIL's fixed-point nearest) are
+    # skipped, rotate has its own test
     images = make_images(96)
     op, mag, sign = draw_decisions(96, torch.Generator(device=device).manual_seed(11), device)
     out = apply_decisions(images.to(device), op, mag, sign).cpu()
@@ -166,7 +156,7 @@ def test_batched_policy_equals_per_image_pil_reference(device: torch.device) -> 
     compared = 0
     for i in range(96):
         names = [OP_NAMES[k] for k in op[i].tolist() if k >= 0]
-        if any(n in ("shear_x", "shear_y", "rotate") for n in names):
+        if "rotate" in names:
             continue
         ref = images[i : i + 1]
         for step, k in enumerate(op[i].tolist()):
