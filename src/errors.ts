@@ -57,7 +57,19 @@ export class RuntimeUnreachableError extends MgdartsError {
   override name = 'RuntimeUnreachableError';
   constructor(endpoint: string, seconds: number) {
     super('runtime.unreachable', `runtime not reachable at ${endpoint} (no answer to hello within ${seconds} s)`, {
-      hint: 'start one with `PYTHONPATH=py_runtime .venv/bin/python -m mgdarts_runtime --endpoint <endpoint>` in the package folder, or drop --runtime to let mgdarts start a private one',
+      hint: 'start one with `mgdarts runtime start --bind <endpoint>` (a runtime with CURVE keys also needs --keys), or drop --runtime to let mgdarts start a private one',
+    });
+  }
+}
+
+/** The runtime turned the connection away in the handshake: CURVE keys it does not accept, or CURVE on one side only. */
+export class RuntimeRefusedError extends MgdartsError {
+  override name = 'RuntimeRefusedError';
+  constructor(endpoint: string, reason: string, withKeys: boolean) {
+    super('runtime.refused', `the runtime at ${endpoint} refused this client (${reason})`, {
+      hint: withKeys
+        ? "these keys are not among the runtime's clients: use the key directory made for it by `mgdarts runtime keygen`"
+        : 'the runtime serves CURVE clients only: pass --keys <dir> (or MGDARTS_KEYS) with the keys made by `mgdarts runtime keygen`',
     });
   }
 }
@@ -121,7 +133,8 @@ export function exitCodeFor(error: unknown): number {
     case 'protocol':
       return 3;
     case 'runtime':
-      return error instanceof RuntimeRequestError ? 4 : 3;
+      // A busy runtime is unavailable, like an unreachable one; other replies report a failed request.
+      return error instanceof RuntimeRequestError && error.code !== 'runtime.busy' ? 4 : 3;
     default:
       return 1;
   }

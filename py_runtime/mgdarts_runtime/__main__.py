@@ -1,4 +1,4 @@
-"""Process flags only: `python -m mgdarts_runtime --endpoint ipc://... [--device cpu] [--threads 1]`."""
+"""Process flags only: `python -m mgdarts_runtime --endpoint ipc://... [--device cpu] [--threads 1] [--keys DIR]`."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,7 @@ from .device import pick_device
 from .handlers import make_handlers
 from .limits import max_message_bytes
 from .parent import ParentWatch
+from .security import InsecureBind, check_bind
 from .server import Server
 from .state import RuntimeState
 
@@ -33,8 +34,15 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when available)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process dies")
+    parser.add_argument("--keys", default=None, help="CURVE key directory (mgdarts runtime keygen); needed off loopback")
+    parser.add_argument("--lease-seconds", type=float, default=30.0, help="a silent controller loses the runtime after this")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args()
+    try:
+        check_bind(args.endpoint, args.keys)  # before a device is picked or anything binds
+    except InsecureBind as err:
+        print(f"mgdarts_runtime: {err}", file=sys.stderr)
+        sys.exit(2)
     try:
         max_message_bytes()
     except ValueError as err:
@@ -49,7 +57,12 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     state = RuntimeState(device=pick_device(args.device))
-    Server(args.endpoint, make_handlers(state), parent).serve_forever()
+    try:
+        server = Server(args.endpoint, make_handlers(state), parent, args.keys, args.lease_seconds)
+    except InsecureBind as err:
+        print(f"mgdarts_runtime: {err}", file=sys.stderr)
+        sys.exit(2)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -32,3 +32,7 @@ class UnknownType(RuntimeFault):
 
 class BadParamsFault(RuntimeFault):
     code = "runtime.bad_params"
+
+
+class Busy(RuntimeFault):
+    code = "runtime.busy"

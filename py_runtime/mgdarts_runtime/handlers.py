@@ -33,6 +33,8 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         ours = spec()
         if p.protocol_version.split(".")[0] != ours["protocol_version"].split(".")[0]:
             raise BadParamsFault(f"client speaks protocol {p.protocol_version}, runtime {ours['protocol_version']}")
+        if p.claim:
+            ctx.server.ownership.claim(ctx.identity, p.client)
         return {
             "protocol_version": ours["protocol_version"],
             "runtime_version": __version__,
@@ -43,6 +45,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
             "op_vocab_hash": ours["op_vocab_hash"],
             "pid": os.getpid(),
             "threads": torch.get_num_threads(),
+            "uptime_s": time.monotonic() - started,
         }
 
     def status(ctx, p) -> dict:
@@ -54,7 +57,14 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
             "batches_done": current.batches_done if current else None,
             "batches_total": current.batches_total if current else None,
             "uptime_s": time.monotonic() - started,
+            "owner": ctx.server.ownership.describe(),
         }
+
+    def release(ctx, p) -> dict:
+        released = ctx.server.ownership.release(ctx.identity)
+        if released and ctx.server.current is not None:
+            ctx.server.current.cancelled = True  # only the owner runs requests: this one is the leaver's
+        return {"released": released}
 
     def cancel(ctx, p) -> dict:
         current = ctx.server.current
@@ -182,7 +192,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         return export_portable(net, data.mean, data.std, data.test_images[:8], p.torchscript_path, p.onnx_path)
 
     return {
-        "hello": hello, "status": status, "cancel": cancel, "shutdown": shutdown, "echo": echo,
+        "hello": hello, "status": status, "cancel": cancel, "shutdown": shutdown, "release": release, "echo": echo,
         "load_data": load_data, "build_supernet": build_supernet, "train_epoch": train_epoch, "evaluate": evaluate,
         "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model, "export_model": export_model,
         "begin_stage": begin_stage, "regrow_statistics": regrow_statistics, "regrow": regrow,

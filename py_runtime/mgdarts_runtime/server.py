@@ -14,10 +14,12 @@ import torch
 import zmq
 
 from . import wire
-from .errors import BadParamsFault, BadRequest, Cancelled, RuntimeFault, UnknownType
+from .errors import BadParamsFault, BadRequest, Busy, Cancelled, RuntimeFault, UnknownType
 from .limits import max_message_bytes
+from .ownership import Ownership
 from .parent import ParentWatch
 from .protocol import BadParams, parse_params, spec
+from .security import check_bind, secure
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,11 @@ class RequestContext:
 
 
 class Server:
-    def __init__(self, endpoint: str, handlers: dict[str, Handler], parent: ParentWatch) -> None:
+    def __init__(
+        self, endpoint: str, handlers: dict[str, Handler], parent: ParentWatch, keys_dir: str | None = None,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        check_bind(endpoint, keys_dir)
         self.endpoint = endpoint
         self.handlers = handlers
         self.parent = parent
@@ -72,6 +78,8 @@ class Server:
         # an oversized message: ZeroMQ drops that peer's connection, the runtime never sees it and serves on
         self.socket.setsockopt(zmq.MAXMSGSIZE, max_message_bytes())
         self.control_types = set(spec()["control_types"])
+        self.ownership = Ownership(lease_seconds)
+        self.authenticator = secure(self.context, self.socket, keys_dir) if keys_dir else None
 
     def serve_forever(self) -> None:
         self.socket.bind(self.endpoint)
@@ -81,7 +89,9 @@ class Server:
                 if self.queue:
                     self.dispatch(*self.queue.popleft())
                 elif self.socket.poll(_POLL_MS):
-                    self.dispatch(*self._receive())
+                    identity, frames = self._receive()
+                    if self._admitted(identity, frames):
+                        self.dispatch(identity, frames)
                 self.parent.check()
         finally:
             # The socket file goes first: nothing below may keep it on disk if it fails or is interrupted.
@@ -91,6 +101,8 @@ class Server:
                 self._cancel_queued()
             finally:
                 self.socket.close()
+                if self.authenticator is not None:
+                    self.authenticator.stop()
                 self.context.term()
 
     def _cancel_queued(self) -> None:
@@ -113,14 +125,38 @@ class Server:
         self.parent.check()
         while self.socket.poll(0):
             identity, frames = self._receive()
+            if not self._admitted(identity, frames):
+                continue
             if self._peek_type(frames) in self.control_types:
                 self.dispatch(identity, frames)
             else:
                 self.queue.append((identity, frames))
+        # Judged after reading what arrived during the batch, so a batch longer than the lease does not count.
+        if self.current is not None and self.ownership.lapsed():
+            # The controller of this request went silent (killed, or its machine lost): stop computing for it.
+            log.warning("the owner's lease lapsed; cancelling %s", self.current.type)
+            self.current.cancelled = True
 
     def _receive(self) -> tuple[bytes, list[bytes]]:
         identity, *frames = self.socket.recv_multipart(copy=True)
         return identity, frames
+
+    def _admitted(self, identity: bytes, frames: list[bytes]) -> bool:
+        """Renew the owner's lease; answer another controller's valid request with runtime.busy at once (never
+        queued). A malformed or unknown request is let through: its own error reply says more than busy."""
+        try:
+            request_id, request_type, params = self._envelope(wire.decode(frames))
+            if request_type not in self.handlers:
+                return True
+            parse_params(request_type, params)
+        except (wire.FrameError, BadRequest, BadParams):
+            return True
+        try:
+            self.ownership.admit(identity, request_type, params)
+        except Busy as err:
+            self.send(identity, {"id": request_id, "kind": "error", "type": request_type, "error": _error_body(err)})
+            return False
+        return True
 
     @staticmethod
     def _peek_type(frames: list[bytes]) -> str | None:

@@ -10,6 +10,7 @@ import { formatRetrainSummary } from './retrain-summary.js';
 import { formatSummary } from './summary.js';
 import { runDoctor } from './doctor.js';
 import { inspectRunDir } from './inspect.js';
+import { addRuntimeCommands } from './runtime-command.js';
 import { runSetup, runPython } from './setup.js';
 
 function program(): Command {
@@ -27,6 +28,7 @@ function program(): Command {
     .argument('[config]', 'experiment config (JSON)')
     .option('--data-dir <dir>', 'dataset directory (else MGDARTS_DATA, else the Debian path)')
     .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
+    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
     .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
     .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
     .option('--out <dir>', 'where run directories go', 'runs')
@@ -34,7 +36,7 @@ function program(): Command {
     .action(async (config: string | undefined, opts: Record<string, string | number | boolean | undefined>) => {
       const verbose = Boolean(cli.opts().verbose);
       const { runDir, result, architecture } = await runExperiment({
-        config, dataDir: opts.dataDir as string | undefined, runtime: opts.runtime as string | undefined, device: opts.device as string | undefined,
+        config, dataDir: opts.dataDir as string | undefined, runtime: opts.runtime as string | undefined, keys: opts.keys as string | undefined, device: opts.device as string | undefined,
         threads: opts.threads as number | undefined, out: opts.out as string, quiet: Boolean(opts.quiet), verbose,
       });
       process.stdout.write(formatSummary(runDir, result, architecture));
@@ -51,6 +53,7 @@ function program(): Command {
     .option('--max-batches <n>', 'cap batches per epoch (smoke runs)', (v) => parsePositive(v, '--max-batches'))
     .option('--data-dir <dir>', 'dataset directory (else MGDARTS_DATA, else the Debian path)')
     .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
+    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
     .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
     .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
     .option('--out <dir>', 'where run directories go', 'runs')
@@ -59,7 +62,7 @@ function program(): Command {
       const { runDir, result } = await retrainExperiment({
         source, config: opts.config as string | undefined, epochs: opts.epochs as number | undefined, batchSize: opts.batchSize as number | undefined,
         seed: opts.seed as number | undefined, maxBatches: opts.maxBatches as number | undefined, dataDir: opts.dataDir as string | undefined,
-        runtime: opts.runtime as string | undefined, device: opts.device as string | undefined, threads: opts.threads as number | undefined,
+        runtime: opts.runtime as string | undefined, keys: opts.keys as string | undefined, device: opts.device as string | undefined, threads: opts.threads as number | undefined,
         out: opts.out as string, quiet: Boolean(opts.quiet), verbose: Boolean(cli.opts().verbose),
       });
       process.stdout.write(formatRetrainSummary(runDir, result));
@@ -91,6 +94,8 @@ function program(): Command {
     .action((dir: string) => {
       process.stdout.write(inspectRunDir(dir));
     });
+
+  addRuntimeCommands(cli, parsePositive);
 
   cli.command('setup').description("create the runtime's Python environment (.venv) from requirements.txt").action(runSetup);
 

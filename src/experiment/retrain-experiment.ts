@@ -5,10 +5,10 @@ import { dirname } from 'node:path';
 import { loadDataParams } from '../config/dataset-request.js';
 import { UsageError, RuntimeRequestError } from '../errors.js';
 import type { RequestResult } from '../runtime/protocol.js';
-import { ensurePython } from '../runtime/python.js';
-import { openSession, type RuntimeSession } from '../runtime/session.js';
+import type { RuntimeSession } from '../runtime/session.js';
 import type { Architecture } from '../search-space/derive.js';
 import type { ExperimentConfig } from '../config/schema.js';
+import { checkRuntimeChoice, connectRuntime } from './connect.js';
 import { exportModel } from './export-model.js';
 import { writeManifest } from './manifest.js';
 import { ProgressLine } from './progress.js';
@@ -17,11 +17,13 @@ import { buildRetrainResult, type RetrainResult } from './retrain-result.js';
 import { readRetrainSource, type RetrainSource } from './retrain-source.js';
 import { runRetrain } from './retrain.js';
 import { WEIGHT_MASKS_FILE, type RunDir } from './run-dir.js';
-import { createRunDir, interruptHandler } from './run.js';
+import { createRunDir, interruptHandler, runtimeLine } from './run.js';
 
 export interface RetrainOptions extends RetrainOverrides {
   source: string;
   runtime?: string;
+  /** CURVE keys of the --runtime. */
+  keys?: string;
   out?: string;
   verbose?: boolean;
   quiet?: boolean;
@@ -30,12 +32,9 @@ export interface RetrainOptions extends RetrainOverrides {
 export async function retrainExperiment(options: RetrainOptions): Promise<{ runDir: string; result: RetrainResult }> {
   const source = readRetrainSource(options.source);
   const { config, path, datasetDir } = prepareRetrainConfig(source, options);
-  if (options.runtime && !/^(tcp|ipc):\/\/.+/.test(options.runtime)) {
-    throw new UsageError(`--runtime expects a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/mgdarts.sock, got "${options.runtime}"`);
-  }
-  if (!options.runtime) await ensurePython((line) => process.stderr.write(`mgdarts: ${line}\n`));
+  checkRuntimeChoice(options);
   const progress = new ProgressLine(process.stderr, options.quiet);
-  const session = await openSession({ endpoint: options.runtime, device: config.device === 'auto' ? undefined : config.device, threads: config.threads ?? undefined, verbose: options.verbose });
+  const session = await connectRuntime(options, config);
   const stopOnSignal = interruptHandler(session, progress);
   try {
     return await execute(session, source, config, path, datasetDir, options.out ?? 'runs', progress);
@@ -47,7 +46,7 @@ export async function retrainExperiment(options: RetrainOptions): Promise<{ runD
 
 async function execute(session: RuntimeSession, source: RetrainSource, config: ExperimentConfig, configPath: string, datasetDir: string, out: string, progress: ProgressLine) {
   const { client, hello } = session;
-  progress.log(`runtime: torch ${hello.torch_version} on ${hello.device} (${hello.threads} thread${hello.threads === 1 ? '' : 's'}), pid ${hello.pid}`);
+  progress.log(runtimeLine(hello, !session.process));
   const data = await client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.full_train_size} training / ${data.test_size} test images`);
   const architecture = transfer(source.architecture, data, progress);

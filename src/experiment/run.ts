@@ -5,12 +5,12 @@ import { loadDataParams } from '../config/dataset-request.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { InterruptedError, UsageError } from '../errors.js';
-import { ensurePython } from '../runtime/python.js';
-import { openSession, type RuntimeSession } from '../runtime/session.js';
+import type { RuntimeSession } from '../runtime/session.js';
 import type { Architecture } from '../search-space/derive.js';
 import { searchSpaceFor } from '../search-space/space.js';
 import { exportModel } from './export-model.js';
 import { writeManifest } from './manifest.js';
+import { checkRuntimeChoice, connectRuntime } from './connect.js';
 import { ProgressLine } from './progress.js';
 import { buildResult, type RunResult } from './result.js';
 import { runRetrain } from './retrain.js';
@@ -21,6 +21,8 @@ export interface RunOptions {
   config?: string;
   dataDir?: string;
   runtime?: string;
+  /** CURVE keys of the --runtime. */
+  keys?: string;
   device?: string;
   threads?: number;
   out?: string;
@@ -49,22 +51,15 @@ export function prepareConfig(options: RunOptions): { config: ExperimentConfig; 
     }
     config.dataset.data_dir = options.dataDir;
   }
-  if (options.runtime && !/^(tcp|ipc):\/\/.+/.test(options.runtime)) {
-    throw new UsageError(`--runtime expects a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/mgdarts.sock, got "${options.runtime}"`);
-  }
+  checkRuntimeChoice(options);
   const datasetDir = resolveDatasetDir(config.dataset.name, config.dataset.data_dir, dirname(path));
   return { config, path, datasetDir };
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const { config, path, datasetDir } = prepareConfig(options);
-  // A missing or broken environment is named (or created) before a run directory exists.
-  if (!options.runtime) await ensurePython((line) => process.stderr.write(`mgdarts: ${line}\n`));
   const progress = new ProgressLine(process.stderr, options.quiet);
-  const session = await openSession({
-    endpoint: options.runtime, device: config.device === 'auto' ? undefined : config.device, threads: config.threads ?? undefined,
-    verbose: options.verbose,
-  });
+  const session = await connectRuntime(options, config);
   const stopOnSignal = interruptHandler(session, progress);
   try {
     // Created only once the runtime answers, so a failed start leaves nothing behind.
@@ -80,7 +75,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
 
 async function execute(session: RuntimeSession, config: ExperimentConfig, configPath: string, datasetDir: string, runDir: RunDir, progress: ProgressLine): Promise<RunSummary> {
   const { client, hello } = session;
-  progress.log(`runtime: torch ${hello.torch_version} on ${hello.device} (${hello.threads} thread${hello.threads === 1 ? '' : 's'}), pid ${hello.pid}`);
+  progress.log(runtimeLine(hello, !session.process));
   const data = await client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
   for (const note of data.notes) progress.log(`data: ${note}`);
@@ -111,7 +106,7 @@ export function createRunDir(root: string, name: string): RunDir {
 export function interruptHandler(session: RuntimeSession, progress: ProgressLine): { dispose(): void } {
   const handler = (signal: NodeJS.Signals) => {
     progress.log(`\n${signal}: stopping the runtime`);
-    session.client.failAll(new InterruptedError(signal));
+    session.interrupt(new InterruptedError(signal));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -121,4 +116,10 @@ export function interruptHandler(session: RuntimeSession, progress: ProgressLine
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/** The runtime in one line; a persistent runtime says it was warm (torch already imported, up for a while). */
+export function runtimeLine(hello: RuntimeSession['hello'], persistent = false): string {
+  const threads = `${hello.threads} thread${hello.threads === 1 ? '' : 's'}`;
+  return `runtime: torch ${hello.torch_version} on ${hello.device} (${threads}), pid ${hello.pid}` + (persistent ? `, persistent, up ${hello.uptime_s.toFixed(0)} s` : '');
 }

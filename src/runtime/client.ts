@@ -11,8 +11,11 @@ import {
   type RequestResult,
   type RequestType,
 } from './protocol.js';
+import { hostname } from 'node:os';
+import type { CurveClientKeys } from './curve-keys.js';
 import { Transport } from './transport.js';
-import { ProtocolMismatchError, RuntimeLostError, RuntimeRequestError, RuntimeUnreachableError } from '../errors.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { ProtocolMismatchError, RuntimeLostError, RuntimeRefusedError, RuntimeRequestError, RuntimeUnreachableError } from '../errors.js';
 
 export interface RequestOptions {
   onProgress?: (event: ProgressEvent) => void;
@@ -30,14 +33,27 @@ interface Pending {
 
 export type HelloResult = RequestResult<'hello'>;
 
+export interface ConnectOptions {
+  /** Own the runtime for this connection (default); false only looks (runtime status, stop). */
+  claim?: boolean;
+  /** CURVE keys, for a runtime bound with --keys. */
+  curve?: CurveClientKeys;
+}
+
 const DISCONNECT_GRACE_MS = 500;
+/** While it owns a runtime the client speaks at least this often, so its lease never lapses while it lives. */
+const KEEPALIVE_MS = 2_000;
 
 export class RuntimeClient {
   private readonly pending = new Map<string, Pending>();
   private readonly transport: Transport;
   private lost: Error | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
 
-  private constructor(readonly endpoint: string) {
+  private constructor(
+    readonly endpoint: string,
+    curve?: CurveClientKeys,
+  ) {
     this.transport = new Transport(endpoint, {
       onMessage: (m) => this.onMessage(m),
       onBadFrame: (e) => this.onBadFrame(e),
@@ -47,7 +63,8 @@ export class RuntimeClient {
         const lost = new RuntimeLostError(`connection to the runtime at ${endpoint} dropped`, this.pendingNames());
         setTimeout(() => this.failAll(lost), DISCONNECT_GRACE_MS).unref();
       },
-    });
+      onRefused: (reason) => this.failAll(new RuntimeRefusedError(endpoint, reason, curve !== undefined)),
+    }, curve);
   }
 
   /** Connect and shake hands; fails within `timeoutMs` when nothing answers. */
@@ -56,11 +73,17 @@ export class RuntimeClient {
     timeoutMs = 10_000,
     /** Lets the caller fail the handshake early (e.g. the runtime process exited). */
     onClient?: (client: RuntimeClient) => void,
+    options: ConnectOptions = {},
   ): Promise<{ client: RuntimeClient; hello: HelloResult }> {
-    const client = new RuntimeClient(endpoint);
+    const client = new RuntimeClient(endpoint, options.curve);
     onClient?.(client);
     try {
-      const hello = await client.hello(timeoutMs);
+      const claim = options.claim ?? true;
+      const hello = await client.hello(timeoutMs, claim);
+      if (claim) {
+        client.keepalive = setInterval(() => void client.request('status', {}, { timeoutMs: KEEPALIVE_MS * 2 }).catch(() => undefined), KEEPALIVE_MS);
+        client.keepalive.unref();
+      }
       return { client, hello };
     } catch (err) {
       client.close();
@@ -68,7 +91,7 @@ export class RuntimeClient {
     }
   }
 
-  private async hello(timeoutMs: number): Promise<HelloResult> {
+  private async hello(timeoutMs: number, claim: boolean): Promise<HelloResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RuntimeUnreachableError(this.endpoint, timeoutMs / 1000)), timeoutMs);
@@ -76,7 +99,7 @@ export class RuntimeClient {
     const opHash = opVocabularyHash(OP_VOCABULARY);
     try {
       const hello = await Promise.race([
-        this.request('hello', { protocol_version: PROTOCOL_VERSION, op_vocab_hash: opHash, client: 'mgdarts-ts' }),
+        this.request('hello', { protocol_version: PROTOCOL_VERSION, op_vocab_hash: opHash, client: `mgdarts ${PACKAGE_VERSION}, pid ${process.pid} on ${hostname()}`, claim }),
         timeout,
       ]);
       const [theirMajor] = hello.protocol_version.split('.');
@@ -116,6 +139,7 @@ export class RuntimeClient {
 
   /** The runtime is gone (process exit or dropped connection): fail every pending request, now and later. */
   failAll(error: Error): void {
+    clearInterval(this.keepalive);
     this.lost ??= error;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);

@@ -40,12 +40,13 @@ export const ERROR_CODES = [
   'runtime.nan_loss', // loss became NaN or infinite
   'runtime.oom', // device out of memory
   'runtime.data_not_found', // dataset files missing or unreadable
+  'runtime.busy', // another controller owns the runtime (its run is active)
   'runtime.internal', // anything else; carries the traceback
 ] as const;
 export type RuntimeErrorCode = (typeof ERROR_CODES)[number];
 
 /** Requests the runtime serves between batches of a running request; they are never queued. */
-export const CONTROL_TYPES = ['status', 'cancel', 'shutdown'] as const;
+export const CONTROL_TYPES = ['status', 'cancel', 'shutdown', 'release'] as const;
 
 const ndarray = z.instanceof(NdArray);
 const int = z.number().int();
@@ -92,6 +93,8 @@ export const REQUESTS = {
       protocol_version: z.string(),
       op_vocab_hash: z.string(),
       client: z.string(),
+      /** Own the runtime until `release` (or a lapsed lease); other controllers then get runtime.busy. */
+      claim: z.boolean().default(true),
     }),
     result: z.strictObject({
       protocol_version: z.string(),
@@ -103,6 +106,8 @@ export const REQUESTS = {
       op_vocab_hash: z.string(),
       pid: posInt,
       threads: posInt,
+      /** Seconds since the runtime started: a warm, persistent runtime answers more than the handshake took. */
+      uptime_s: z.number(),
     }),
   },
   status: {
@@ -114,14 +119,21 @@ export const REQUESTS = {
       batches_done: nonNegInt.nullable(),
       batches_total: nonNegInt.nullable(),
       uptime_s: z.number(),
+      /** The controller that owns the runtime (null: free). */
+      owner: z.strictObject({ client: z.string(), since_s: z.number() }).nullable(),
     }),
+  },
+  release: {
+    params: z.strictObject({}),
+    result: z.strictObject({ released: z.boolean() }),
   },
   cancel: {
     params: z.strictObject({ target: z.string() }),
     result: z.strictObject({ cancelled: z.boolean() }),
   },
   shutdown: {
-    params: z.strictObject({}),
+    /** force: also when another controller owns the runtime. */
+    params: z.strictObject({ force: z.boolean().default(false) }),
     result: z.strictObject({}),
   },
   echo: {

@@ -1,5 +1,6 @@
 // Socket and frames: one DEALER socket, serialized sends, one reader loop. Knows no message types.
 import * as zmq from 'zeromq';
+import type { CurveClientKeys } from './curve-keys.js';
 import { decodeFrames, encodeFrames, FrameError } from './frames.js';
 
 export interface TransportHandlers {
@@ -9,20 +10,30 @@ export interface TransportHandlers {
   onBadFrame(error: FrameError): void;
   /** The connection to the peer dropped (the peer process died or closed its socket). */
   onDisconnect(): void;
+  /** The peer refused the handshake (CURVE keys not accepted, or CURVE on one side only). */
+  onRefused(reason: string): void;
 }
 
 export class Transport {
-  private readonly socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+  private readonly socket: zmq.Dealer;
   private sending: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
     readonly endpoint: string,
     private readonly handlers: TransportHandlers,
+    curve?: CurveClientKeys,
   ) {
+    const keys = curve ? { curveServerKey: curve.serverPublicKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
+    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, ...keys });
     this.socket.events.on('disconnect', () => {
       if (!this.closed) this.handlers.onDisconnect();
     });
+    for (const kind of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
+      this.socket.events.on(kind, (event) => {
+        if (!this.closed) this.handlers.onRefused(`${kind.slice('handshake:error:'.length)}: ${event.error.message}`);
+      });
+    }
     try {
       this.socket.connect(endpoint);
     } catch (err) {
