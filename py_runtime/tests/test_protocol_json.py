@@ -65,7 +65,7 @@ TRAIN_EPOCH = {
 }
 
 VALID = [
-    ("hello", {"protocol_version": "1.0.0", "op_vocab_hash": "aa95b6a12893753a", "client": "test"}),
+    ("hello", {"protocol_version": "1.0.0", "op_vocab_hash": "aa95b6a12893753a", "client": "test", "claim": True}),
     ("status", {}),
     ("cancel", {"target": "r1"}),
     ("echo", {"value": {"nested": [1, 2.5, None, "x"]}}),
