@@ -38,7 +38,7 @@ const SPEC_62 = 'SPEC §6.2: dense parameters counted from the released genotype
 export const REFERENCE_RESULTS: readonly ReferenceResult[] = [
   {
     method: 'DARTS (2nd order)', dataset: 'cifar10', search_space: 'darts_like',
-    test_error: { value: 2.76, std: 0.09, source: `${DARTS}, ${DARTS_README}: "one should expect the average test accuracy of 10 runs to fall in the range of 2.76 +/- 0.09%" (an error rate despite the wording; the best cell at epoch 600, DARTSV2 in PC-DARTS's table)` },
+    test_error: { value: 2.76, std: 0.09, source: `${DARTS}, ${DARTS_README}: "The CIFAR-10 result at the end of training is subject to variance [...] By training our best cell from scratch, one should expect the average test error of 10 independent runs to fall in the range of 2.76 +/- 0.09% with high probability" (the final epoch's error; DARTSV2 in PC-DARTS's table)` },
     params_m: { value: 3.3, secondary: true, source: `${DARTS}, as the ${PC_DARTS} ${PC_DARTS_README} lists it: "DARTSV2 | 3.3 | 2.76 | 1.0"` },
     search_gpu_hours: { value: 24, secondary: true, source: `${DARTS}, as the ${PC_DARTS} ${PC_DARTS_README} lists it: search cost 1.0 GPU-days (1.0 × 24 h)` },
   },
