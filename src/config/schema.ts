@@ -1,6 +1,7 @@
 // The experiment config: one zod schema; the types come from it. Defaults follow SPEC §2.1 and §3.3.
 import { z } from 'zod';
 import { GRANULARITIES, MOBILENET_OP_VOCABULARY, OP_VOCABULARY } from '../runtime/protocol.js';
+import { MB_OPS } from '../search-space/mobilenet-ops.js';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -157,6 +158,8 @@ export const ExperimentSchema = z.strictObject({
   /** torch threads in the runtime; null lets torch decide. */
   threads: posInt.nullable().default(null),
   channels_last: z.boolean().default(false),
+  /** Deterministic kernels (torch.use_deterministic_algorithms): a resumed run repeats the uninterrupted one on CUDA too. */
+  deterministic: z.boolean().default(false),
   /** Any non-empty subset; ["operation"] alone is the op-only, DARTS-like baseline. */
   granularities: z
     .array(z.enum(GRANULARITIES))
@@ -175,9 +178,10 @@ export const ExperimentSchema = z.strictObject({
     ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space has ${layers} ${sp.name === 'darts_like' ? 'layers' : 'layers in its blocks'}); use stages: 1` });
   }
   if (sp.name === 'mobilenet_like') {
-    // skip is no candidate where a layer strides or changes width, so such a layer would have no op at all
-    if (Array.isArray(sp.ops) && sp.ops.length > 0 && sp.ops.every((op) => op === 'skip')) {
-      ctx.addIssue({ code: 'custom', path: ['search_space', 'ops'], message: 'needs at least one mb_k*_e* block: skip alone cannot stride or change width' });
+    // An op that is no candidate of a strided, widening layer (skip) leaves such a layer with no op at all;
+    // each op declares where it fits.
+    if (Array.isArray(sp.ops) && sp.ops.length > 0 && !sp.ops.some((op) => MB_OPS[op]?.available(1, 2, 2))) {
+      ctx.addIssue({ code: 'custom', path: ['search_space', 'ops'], message: `needs at least one op that can stride or change width (an mb_k*_e* block); ${sp.ops.join(', ')} cannot` });
     }
     if (config.retrain?.auxiliary === true) {
       ctx.addIssue({ code: 'custom', path: ['retrain', 'auxiliary'], message: 'mobilenet_like has no auxiliary head for retraining; set it to false' });
