@@ -77,7 +77,13 @@ def load_loader_data(state: RuntimeState, p: Any) -> dict:
         if p.num_classes is not None and p.num_classes != num_classes:
             raise BadParamsFault(f"dataset.num_classes is {p.num_classes} but {directory}/train has {num_classes} class folders; remove dataset.num_classes or set it to {num_classes}")
     else:
-        train, test, notes = make_datasets(p.dataset, p.module_dir, p.seed)
+        try:
+            train, test, notes = make_datasets(p.dataset, p.module_dir, p.seed)
+        except UserDataError as err:  # name the config field and the way to try the factory alone
+            raise UserDataError(
+                f"dataset.name: {err.summary}; fix it, then try it alone with `npx mgdarts doctor --dataset {p.dataset}`",
+                err.traceback_text,
+            ) from err
         train_eval = train
         labels = scan_labels(train)
         found = max(labels) + 1 if labels else 0

@@ -24,7 +24,7 @@ class UserDataError(BadParamsFault):
     """A factory that cannot be imported, raises, returns the wrong type or yields bad items; carries the traceback."""
 
     def __init__(self, message: str, tb: str = "") -> None:
-        self.traceback_text = tb
+        self.summary, self.traceback_text = message, tb
         super().__init__(f"{message}\n{tb}".rstrip())
 
 

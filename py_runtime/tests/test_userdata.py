@@ -116,3 +116,17 @@ def test_load_data_of_a_user_dataset(factory_file: Path) -> None:
     assert x.dtype == torch.uint8 and tuple(x.shape) == (5, 3, 6, 6) and y.tolist() == [i % 4 for i in state.train_idx[:5].tolist()]
     with pytest.raises(UserDataError, match="a training label is 3 but dataset.num_classes is 2"):
         load_data(state, SimpleNamespace(**{**vars(p), "num_classes": 2}))
+
+
+@pytest.mark.parametrize("factory", ["broken", "missing"])
+def test_load_data_names_the_field_and_the_doctor_command(factory_file: Path, factory: str) -> None:
+    state = RuntimeState(device=torch.device("cpu"))
+    name = f"python:{factory_file}:{factory}"
+    p = SimpleNamespace(dataset=name, data_dir=None, sample_dir="", valid_fraction=0.0, seed=0, train_limit=None,
+                        num_classes=None, image_size=224, workers=0, subset_fraction=1.0, module_dir=None)
+    with pytest.raises(UserDataError) as err:
+        load_data(state, p)
+    first = str(err.value).split("\n", 1)[0]
+    assert first.startswith("dataset.name: ") and first.endswith(f"try it alone with `npx mgdarts doctor --dataset {name}`")
+    if factory == "broken":
+        assert 'raise RuntimeError("no data here")' in str(err.value)  # the traceback follows the first line

@@ -24,7 +24,7 @@ export function fashionMnistCandidates(dataDir: string | null | undefined): stri
 /** The directory holding the dataset's files; throws DatasetNotFoundError naming every place searched.
  * For a `python:` dataset it is the config file's directory (`configDir`), where its module is looked for. */
 export function resolveDatasetDir(name: string, dataDir: string | null | undefined, configDir?: string): string {
-  if (isPythonDataset(name)) return resolve(configDir ?? '.');
+  if (isPythonDataset(name)) return resolvePythonDatasetDir(name, resolve(configDir ?? '.'));
   const layouts = CIFAR_LAYOUTS[name];
   if (layouts) return resolveCifarDir(name, layouts, dataDir);
   if (name === 'image-folder') return resolveImageFolderDir(dataDir);
@@ -32,6 +32,21 @@ export function resolveDatasetDir(name: string, dataDir: string | null | undefin
   const found = candidates.find(hasFashionMnist);
   if (!found) throw new DatasetNotFoundError(name, candidates);
   return found;
+}
+
+/** A `python:<file.py>:<factory>` whose file does not exist is a config error, found before anything runs; a
+ * dotted module (and the factory inside a file) is looked up by the runtime. */
+function resolvePythonDatasetDir(name: string, configDir: string): string {
+  const body = name.slice('python:'.length);
+  const module = body.slice(0, body.lastIndexOf(':'));
+  const factory = body.slice(body.lastIndexOf(':') + 1);
+  if (module.endsWith('.py')) {
+    const file = resolve(configDir, module);
+    if (!existsSync(file)) {
+      throw new DatasetNotFoundError(name, [file], `dataset.name names a .py file relative to the config file's directory (${configDir}); correct the path, then try the dataset alone with \`npx mgdarts doctor --dataset python:${file}:${factory}\``);
+    }
+  }
+  return configDir;
 }
 
 /** Datasets read from a directory the user names (--data-dir applies to them). */

@@ -19,6 +19,9 @@ const PythonDatasetName = z
   .string()
   .regex(/^python:[^:]+:[A-Za-z_][A-Za-z0-9_]*$/, 'expected python:<module or file.py>:<factory>, e.g. python:my_data.py:make');
 
+/** Class counts of the built-in datasets (the runtime checks the labels it reads against them as well). */
+export const FIXED_CLASS_COUNTS: Readonly<Record<string, number>> = { 'fashion-mnist': 10, 'fashion-mnist-sample': 10, cifar10: 10, cifar100: 100 };
+
 export const DatasetSchema = z.strictObject({
   /** `fashion-mnist` (found via --data-dir, MGDARTS_DATA or the Debian path), the shipped `fashion-mnist-sample`,
    * `cifar10`, `cifar100` (official python or binary batches), `image-folder` (train/<class>/, val/<class>/)
@@ -175,16 +178,22 @@ export const ExperimentSchema = z.strictObject({
   const sp = config.search_space;
   const layers = sp.name === 'darts_like' ? sp.layers : (sp.blocks ?? []).reduce((a, b) => a + b.repeat, 0) || NaN;
   if (config.search.stages === 3 && Number.isInteger(layers) && layers >= 1 && layers < 3) {
-    ctx.addIssue({ code: 'custom', path: ['search', 'stages'], message: `3 stages need at least 3 cells (search_space has ${layers} ${sp.name === 'darts_like' ? 'layers' : 'layers in its blocks'}); use stages: 1` });
+    ctx.addIssue({ code: 'custom', path: ['search', 'stages'], input: config.search.stages, message: `3 stages need at least 3 cells (search_space has ${layers} ${sp.name === 'darts_like' ? 'layers' : 'layers in its blocks'}); use stages: 1` });
+  }
+  // Built-in datasets have a fixed class count, so a num_classes that differs is refused before anything runs.
+  const fixed = FIXED_CLASS_COUNTS[config.dataset.name];
+  const configured = config.dataset.num_classes;
+  if (fixed !== undefined && typeof configured === 'number' && configured !== fixed) {
+    ctx.addIssue({ code: 'custom', path: ['dataset', 'num_classes'], input: configured, message: `${config.dataset.name} has ${fixed} classes; remove dataset.num_classes or set it to ${fixed}` });
   }
   if (sp.name === 'mobilenet_like') {
     // An op that is no candidate of a strided, widening layer (skip) leaves such a layer with no op at all;
     // each op declares where it fits.
     if (Array.isArray(sp.ops) && sp.ops.length > 0 && !sp.ops.some((op) => MB_OPS[op]?.available(1, 2, 2))) {
-      ctx.addIssue({ code: 'custom', path: ['search_space', 'ops'], message: `needs at least one op that can stride or change width (an mb_k*_e* block); ${sp.ops.join(', ')} cannot` });
+      ctx.addIssue({ code: 'custom', path: ['search_space', 'ops'], input: sp.ops, message: "needs at least one op that can stride or change width (an mb_k*_e* block)" });
     }
     if (config.retrain?.auxiliary === true) {
-      ctx.addIssue({ code: 'custom', path: ['retrain', 'auxiliary'], message: 'mobilenet_like has no auxiliary head for retraining; set it to false' });
+      ctx.addIssue({ code: 'custom', path: ['retrain', 'auxiliary'], input: true, message: 'mobilenet_like has no auxiliary head for retraining; set it to false' });
     }
   }
 });

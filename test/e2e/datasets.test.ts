@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { listDir, removeTemps, runCli, tempDir } from '../helpers/cli.js';
+import { listDir, removeTemps, runCli, smokeConfig, tempDir, writeConfig } from '../helpers/cli.js';
 
 afterEach(removeTemps);
 
@@ -54,5 +54,29 @@ describe('mgdarts doctor --dataset', () => {
     expect(r.stdout).toContain('ERROR        python:' + FIXTURE + ':broken: the factory raised FileNotFoundError: labels.csv is missing');
     expect(r.stdout).toContain('Traceback (most recent call last)');
     expect(r.stdout).toContain('raise FileNotFoundError("labels.csv is missing")');
+  });
+});
+
+describe('bad dataset settings', () => {
+  it.each([
+    ['a python: file that does not exist', { name: 'python:no_such.py:make' }, /dataset "python:no_such\.py:make" not found; looked in: .*no_such\.py\n {2}fix: dataset\.name names a \.py file relative to the config file's directory/],
+    ['cifar100 with dataset.num_classes 10', { name: 'cifar100', num_classes: 10 }, /dataset\.num_classes: cifar100 has 100 classes; remove dataset\.num_classes or set it to 100, got 10/],
+  ])('%s: exit 2 naming the field, before any run directory exists', async (_what, dataset, message) => {
+    const cwd = tempDir();
+    const out = join(cwd, 'out');
+    const r = await runCli(['run', writeConfig(cwd, 'bad.json', smokeConfig({ dataset })), '--out', out], { cwd });
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(listDir(out)).toHaveLength(0);
+  });
+
+  it('a factory that raises is an error the runtime reports (exit 4): the field, the exception, its traceback and the doctor command', async () => {
+    const cwd = tempDir();
+    const dataset = { name: `python:${FIXTURE}:broken`, workers: 0, train_limit: null };
+    const r = await runCli(['run', writeConfig(cwd, 'raises.json', smokeConfig({ dataset })), '--out', join(cwd, 'out')], { cwd });
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain(`load_data: dataset.name: python:${FIXTURE}:broken: the factory raised FileNotFoundError: labels.csv is missing; fix it, then try it alone with \`npx mgdarts doctor --dataset python:${FIXTURE}:broken\``);
+    expect(r.stderr).toContain('raise FileNotFoundError("labels.csv is missing")');
+    expect(r.stderr).toContain('(code runtime.bad_params)');
   });
 });

@@ -72,3 +72,36 @@ describe('load_data request', () => {
     expect(params).toMatchObject({ dataset: 'python:/x/configs/my_data.py:make', data_dir: null, module_dir: '/x/configs', num_classes: 7, workers: 0 });
   });
 });
+
+describe('found before anything runs', () => {
+  it('a python: .py file that does not exist is not found, naming the file and the doctor command', () => {
+    const dir = temp();
+    expect(() => resolveDatasetDir('python:sets/mine.py:make', null, dir)).toThrow(`looked in: ${join(dir, 'sets', 'mine.py')}`);
+    expect(() => resolveDatasetDir('python:sets/mine.py:make', null, dir)).toThrow(DatasetNotFoundError);
+    mkdirSync(join(dir, 'sets'));
+    writeFileSync(join(dir, 'sets', 'mine.py'), 'def make(): pass\n');
+    expect(resolveDatasetDir('python:sets/mine.py:make', null, dir)).toBe(dir);
+    // a dotted module (and the factory) are the runtime's to look up
+    expect(resolveDatasetDir('python:sets.mine:make', null, dir)).toBe(dir);
+    const err = (() => {
+      try {
+        return resolveDatasetDir('python:other.py:make', null, dir);
+      } catch (e) {
+        return e as DatasetNotFoundError;
+      }
+    })();
+    expect(err).toBeInstanceOf(DatasetNotFoundError);
+    expect((err as DatasetNotFoundError).hint).toContain(`npx mgdarts doctor --dataset python:${join(dir, 'other.py')}:make`);
+  });
+
+  it.each([
+    ['cifar100', 10, 100],
+    ['cifar10', 100, 10],
+    ['fashion-mnist', 20, 10],
+  ])('%s with dataset.num_classes %d is refused at that field (it has %d classes)', (name, configured, fixed) => {
+    expect(() => parseConfig({ dataset: { name, num_classes: configured } }, 'c.json')).toThrow(
+      `dataset.num_classes: ${name} has ${fixed} classes; remove dataset.num_classes or set it to ${fixed}, got ${configured}`,
+    );
+    expect(parseConfig({ dataset: { name, num_classes: fixed } }, 'c.json').dataset.num_classes).toBe(fixed);
+  });
+});
