@@ -15,6 +15,8 @@ class Cancelled(RuntimeFault):
 
 
 class NanLoss(RuntimeFault):
+    """A non-finite loss or gradient, found before the optimizer step of that batch."""
+
     code = "runtime.nan_loss"
 
 
@@ -36,3 +38,9 @@ class BadParamsFault(RuntimeFault):
 
 class Busy(RuntimeFault):
     code = "runtime.busy"
+
+
+class OutOfMemory(RuntimeFault):
+    """The device ran out of memory in a request; what the request held has been freed (oom.py)."""
+
+    code = "runtime.oom"

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import torch
 import zmq
 
-from . import wire
+from . import oom, wire
 from .errors import BadParamsFault, BadRequest, Busy, Cancelled, RuntimeFault, UnknownType
 from .limits import max_message_bytes
 from .ownership import Ownership
@@ -206,11 +206,17 @@ class Server:
         return request_id, request_type, params
 
 
+def _current_device() -> torch.device:
+    return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_initialized() else torch.device("cpu")
+
+
 def _error_body(err: Exception) -> dict:
     if isinstance(err, wire.FrameError):
         code, tb = "runtime.bad_request", None
-    elif isinstance(err, torch.OutOfMemoryError):
+    elif oom.is_oom(err):  # outside the guarded training loops (oom.guard_oom), e.g. building a network
         code, tb = "runtime.oom", None
+        message = f"out of memory ({oom.describe(err)}); {oom.device_memory(_current_device())}"
+        return {"code": code, "message": message, "ename": type(err).__name__, "traceback": tb}
     elif isinstance(err, RuntimeFault):
         code, tb = err.code, None
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from .sources import source_of
 from .errors import BadParamsFault, NanLoss
 from .optim import clear_pruned_momentum, rebuild_after_change, set_lr, set_sgd
 from .memory import peak_memory_bytes, reset_peak_memory
+from .oom import guard_oom
 from .state import RuntimeState
 from .params import net_sizes
 
@@ -56,12 +58,33 @@ def _train_inputs(state: RuntimeState, images_u8: torch.Tensor, augment: Augment
     return augment_batch(images_u8, augment, data.mean, data.std, generator, memory_format=state.memory_format())
 
 
-def _check_finite(meter: EpochMeter, stage: str, epoch: int, batch: int) -> None:
-    if not torch.isfinite(meter.loss):
-        raise NanLoss(f"loss is not finite in stage {stage}, epoch {epoch} (by batch {batch})")
+def _grad_norm(params: list[torch.Tensor], device: torch.device) -> torch.Tensor:
+    """The 2-norm of all gradients present: NaN or inf when any of them is."""
+    grads = [p.grad for p in params if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=device)
+
+
+def _require_finite(model: torch.nn.Module, loss: torch.Tensor, grad_norm: torch.Tensor, where: str, batch: int, batches: int) -> None:
+    """Called after backward and before the optimizer step, so a non-finite loss or gradient is never
+    applied: parameters and optimizer state stay those after the last good batch. This is the loop's one
+    device sync per batch (the loss is read back otherwise only for progress)."""
+    if bool(torch.isfinite(loss) & torch.isfinite(grad_norm)):
+        return
+    value, norm = float(loss.detach()), float(grad_norm)
+    model.zero_grad(set_to_none=True)
+    what = f"the loss is {value}" if not math.isfinite(value) else f"the loss is {value:.4g} but its gradient norm is {norm}"
+    kept = f"those after batch {batch - 1}" if batch > 1 else "those before this epoch"
+    raise NanLoss(
+        f"{what} in {where}, batch {batch} of {batches}; no optimizer step was taken for it: the parameters "
+        f"and optimizer state are {kept}"
+    )
 
 
 def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
+    return guard_oom(state, f"stage {p.stage!r} ({p.phase}), epoch {p.epoch}", p.batch_size, lambda: _search_epoch(ctx, state, p))
+
+
+def _search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     """SPEC §2.1 single-level step on every batch; warm-up steps the weights only with the
     architecture tensors frozen (§8.2); a commit on the last batch when asked (§3.2)."""
     net, opts = state.require_supernet(), state.search_opt
@@ -82,12 +105,14 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     meter, reg_sum, thr_sum = EpochMeter.on(state.device), torch.zeros((), device=state.device), torch.zeros((), device=state.device)
     net.train()
     weights = net.weight_parameters()
+    arch = [param for params in net.arch_parameter_groups().values() for param in params] if search else []
+    where = f"stage {p.stage!r} ({p.phase}), epoch {p.epoch} (counting from 0)"
     reset_peak_memory(state.device)
     start = time.monotonic()
     for i, (images_u8, y) in enumerate(source_of(state).batches("train", batches, p.seed), start=1):
         x = _train_inputs(state, images_u8, augment, generator)
         logits = net(x, last_cell=p.last_cell)
-        ce = faults.maybe_poison(F.cross_entropy(logits, y), i)
+        ce = faults.maybe_poison(F.cross_entropy(logits, y), i, p.stage, p.epoch)
         loss = ce
         if search:
             r_op, r_thr = net.regularizer(mu=p.mu, cells=cells, thr_cells=run_cells)
@@ -96,8 +121,11 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
             thr_sum += r_thr.detach() * y.numel()
         opts.zero_grad()
         loss.backward()
+        faults.maybe_oom(i, p.batch_size, p.stage, p.epoch)
+        norm = _grad_norm(weights, state.device)
+        _require_finite(net, loss, torch.hypot(norm, _grad_norm(arch, state.device)) if arch else norm, where, i, len(batches))
         if p.sgd["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(weights, p.sgd["grad_clip"])
+            torch.nn.utils.clip_grads_with_norm_(weights, p.sgd["grad_clip"], norm)
         opts.weights.step()
         if search:
             for opt in opts.arch.values():
@@ -106,9 +134,7 @@ def search_epoch(ctx, state: RuntimeState, p: Any) -> dict:
         faults.maybe_crash(i)
         faults.maybe_slow(i)
         if ctx.progress_due(i, len(batches)):
-            _check_finite(meter, p.stage, p.epoch, i)
             ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)
-    _check_finite(meter, p.stage, p.epoch, len(batches))
     committed = _commit(state) if p.commit and search else {"operation": 0, "filter": 0, "weight": 0}
     n = max(meter.samples, 1)
     return {
@@ -142,6 +168,10 @@ def _commit(state: RuntimeState) -> dict[str, int]:
 
 
 def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
+    return guard_oom(state, f"stage 'retrain', epoch {p.epoch}", p.batch_size, lambda: _eval_epoch(ctx, state, p))
+
+
+def _eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     """One retraining epoch of the evaluation network (SPEC §5.3): lr given, drop-path, aux loss."""
     net, opt = state.require_evalnet(), state.eval_opt
     set_lr(opt, p.lr)
@@ -151,25 +181,28 @@ def eval_epoch(ctx, state: RuntimeState, p: Any) -> dict:
     generator = torch.Generator(device=state.device).manual_seed(p.seed)
     augment = AugmentConfig(**p.augment)
     meter = EpochMeter.on(state.device)
+    params = list(net.parameters())
+    where = f"stage 'retrain', epoch {p.epoch} (counting from 0)"
     net.train()
     start = time.monotonic()
     for i, (images_u8, y) in enumerate(source_of(state).batches("train", batches, p.seed), start=1):
         x = _train_inputs(state, images_u8, augment, generator)
         logits, aux = net(x)
-        loss = faults.maybe_poison(F.cross_entropy(logits, y), i)
+        loss = faults.maybe_poison(F.cross_entropy(logits, y), i, "retrain", p.epoch)
         total = loss + p.aux_weight * F.cross_entropy(aux, y) if aux is not None and p.aux_weight > 0 else loss
         opt.zero_grad(set_to_none=True)
         total.backward()
+        faults.maybe_oom(i, p.batch_size, "retrain", p.epoch)
+        norm = _grad_norm(params, state.device)
+        _require_finite(net, total, norm, where, i, len(batches))
         if p.sgd["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(net.parameters(), p.sgd["grad_clip"])
+            torch.nn.utils.clip_grads_with_norm_(params, p.sgd["grad_clip"], norm)
         opt.step()
         meter.add(loss, logits, y)
         faults.maybe_crash(i)
         faults.maybe_slow(i)
         if ctx.progress_due(i, len(batches)):
-            _check_finite(meter, "retrain", p.epoch, i)
             ctx.progress(i, len(batches), meter.mean_loss(), time.monotonic() - start)
-    _check_finite(meter, "retrain", p.epoch, len(batches))
     return {"batches": len(batches), "samples": meter.samples, "loss": meter.mean_loss(), "accuracy": meter.accuracy(), "seconds": time.monotonic() - start}
 
 
@@ -192,8 +225,12 @@ def batch_statistics(model: torch.nn.Module):
             m.running_mean, m.running_var, m.num_batches_tracked = mean, var, count
 
 
-@torch.no_grad()
 def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch_size: int) -> dict:
+    return guard_oom(state, f"the evaluation of the {split} split", batch_size, lambda: _evaluate(ctx, state, model, split, batch_size))
+
+
+@torch.no_grad()
+def _evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch_size: int) -> dict:
     source = source_of(state)
     indices = source.test_indices() if split == "test" else state.valid_idx
     if len(indices) == 0:
@@ -208,9 +245,10 @@ def evaluate(ctx, state: RuntimeState, model: torch.nn.Module, split: str, batch
 def _evaluate_batches(ctx, state, model, source, split, indices, batch_size, meter) -> None:
     data = state.require_data()
     chunks = list(torch.split(indices, batch_size))
-    for images_u8, labels in source.batches(split, chunks):
+    for i, (images_u8, labels) in enumerate(source.batches(split, chunks), start=1):
         x = normalize_batch(images_u8, data.mean, data.std, memory_format=state.memory_format())
         out = model(x)
+        faults.maybe_oom(i, batch_size)
         logits = out[0] if isinstance(out, tuple) else out
         meter.add(F.cross_entropy(logits, labels), logits, labels)
         ctx.checkpoint()

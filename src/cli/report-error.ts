@@ -4,8 +4,13 @@ import { MgdartsError, RuntimeLostError, RuntimeRequestError, exitCodeFor } from
 
 /** Fixes for the runtime's own error codes. */
 const RUNTIME_HINTS: Record<string, string> = {
-  'runtime.nan_loss': 'lower the learning rates (search.lr.*, retrain.lr) or search.lambda.lambda0 in the config',
-  'runtime.oom': 'lower search.batch_size / retrain.batch_size, or search_space.channels',
+  'runtime.nan_loss':
+    'lower the learning rates (search.lr.*, retrain.lr) or search.lambda.lambda0, or set search.grad_clip / retrain.grad_clip, ' +
+    'in the config; ' +
+    'the bad batch was not applied, and the run directory keeps the epochs done (events.jsonl)',
+  'runtime.oom':
+    'lower search.batch_size / retrain.batch_size, or search_space.channels, or run on a device with more memory (--device); ' +
+    'the runtime freed the request and takes the next one',
   'runtime.data_not_found': 'check the dataset files with `npx mgdarts doctor`',
 };
 
