@@ -34,6 +34,7 @@ describe('paper configs and their smoke twins', () => {
     expect(twin.retrain.augment).toEqual(full.retrain.augment);
     expect(twin.retrain.auxiliary).toBe(full.retrain.auxiliary);
     expect(twin.search.target_params === undefined).toBe(full.search.target_params === undefined);
+    expect(twin.seed).toBe(full.seed);
     expect(twin.device).toBe('cpu');
     expect(twin.threads).toBe(1);
     expect(twin.description).toContain(`configs/${paper}`);

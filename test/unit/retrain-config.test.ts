@@ -78,6 +78,16 @@ describe('prepareRetrainConfig', () => {
     expect(() => prepareRetrainConfig(readRetrainSource(join(dir, 'architecture.json')), {})).toThrow(/pass --config|dataset to retrain on is unknown/);
   });
 
+  it('configs/cifar100-darts-large.json as --config transfers under the whole CIFAR-100 protocol, seed 0 included', () => {
+    const data = tempDir();
+    mkdirSync(join(data, 'cifar-100-binary'));
+    for (const f of ['train.bin', 'test.bin']) writeFileSync(join(data, 'cifar-100-binary', f), '');
+    const t = prepareRetrainConfig(readRetrainSource(runDir()), { config: 'configs/cifar100-darts-large.json', dataDir: data }).config;
+    expect(t.dataset.name).toBe('cifar100');
+    expect(t.retrain).toEqual({ ...RETRAIN_PROTOCOLS.cifar100!.retrain, augment: { crop_padding: 4, flip: true, cutout: 16, auto_augment: false }, max_batches: null });
+    expect(t.seed).toBe(RETRAIN_PROTOCOLS.cifar100!.seed);
+  });
+
   it('rejects a bad --epochs value through the schema', () => {
     expect(() => prepareRetrainConfig(readRetrainSource(runDir()), { epochs: 0 })).toThrow(/retrain\.epochs/);
   });
