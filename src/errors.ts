@@ -115,8 +115,8 @@ export class RuntimeRequestError extends MgdartsError {
 
 export class InterruptedError extends MgdartsError {
   override name = 'InterruptedError';
-  constructor(signal: string) {
-    super('run.interrupted', `interrupted by ${signal}`);
+  constructor(signal: string, hint?: string) {
+    super('run.interrupted', `interrupted by ${signal}`, { hint });
   }
 }
 

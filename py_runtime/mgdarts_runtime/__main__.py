@@ -29,6 +29,8 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    # cuBLAS needs this before its first call to have deterministic kernels (build_supernet's `deterministic`)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     parser = argparse.ArgumentParser(prog="mgdarts_runtime", description="mgdarts PyTorch runtime")
     parser.add_argument("--endpoint", required=True, help="ZeroMQ endpoint to bind, e.g. ipc:///tmp/x.sock")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when available)")

@@ -10,6 +10,8 @@ from typing import Any, Callable
 import torch
 
 from . import __version__, training
+from .checkpoint import load_checkpoint as load_ckpt
+from .checkpoint import save_checkpoint as save_ckpt
 from .datasets import DatasetNotFoundError, load_dataset, split_train, to_device
 from .device import visible_devices
 from .errors import BadParamsFault, DataNotFound
@@ -87,6 +89,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
 
     def build_supernet(ctx, p) -> dict:
         data = state.require_data()
+        _determinism(p.deterministic)
         torch.manual_seed(p.seed)
         try:
             net = space_named(p.space).build_supernet(p, data.train_images.shape[1], data.num_classes)
@@ -151,6 +154,7 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
 
     def build_eval(ctx, p) -> dict:
         state.require_data()
+        _determinism(p.deterministic)
         torch.manual_seed(p.seed)
         state.channels_last = p.channels_last
         masks = _read_masks(p.weight_masks) if p.weight_masks else None
@@ -187,6 +191,12 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         torch.save(net.state_dict(), p.path)
         return {"path": p.path, "bytes": os.path.getsize(p.path)}
 
+    def save_checkpoint(ctx, p) -> dict:
+        return save_ckpt(state, p.model, p.path)
+
+    def load_checkpoint(ctx, p) -> dict:
+        return load_ckpt(state, p.model, p.path, p.sha256)
+
     def export_model(ctx, p) -> dict:
         net, data = state.require_evalnet(), state.require_data()
         return export_portable(net, data.mean, data.std, data.test_images[:8], p.torchscript_path, p.onnx_path)
@@ -197,4 +207,11 @@ def make_handlers(state: RuntimeState) -> dict[str, Callable[[Any, Any], dict]]:
         "build_eval": build_eval, "train_eval_epoch": train_eval_epoch, "save_model": save_model, "export_model": export_model,
         "begin_stage": begin_stage, "regrow_statistics": regrow_statistics, "regrow": regrow,
         "shrink_statistics": shrink_statistics, "shrink": shrink, "save_weight_masks": save_weight_masks,
+        "save_checkpoint": save_checkpoint, "load_checkpoint": load_checkpoint,
     }
+
+
+def _determinism(on: bool) -> None:
+    """Deterministic kernels where torch has them (an op without one raises, naming itself); cuDNN autotuning off."""
+    torch.use_deterministic_algorithms(on)
+    torch.backends.cudnn.benchmark = False

@@ -11,6 +11,7 @@ import { formatSummary } from './summary.js';
 import { runDoctor } from './doctor.js';
 import { inspectRunDir } from './inspect.js';
 import { addRuntimeCommands } from './runtime-command.js';
+import { resumeExperiment } from '../experiment/resume.js';
 import { runSetup, runPython } from './setup.js';
 
 function program(): Command {
@@ -38,6 +39,23 @@ function program(): Command {
       const { runDir, result, architecture } = await runExperiment({
         config, dataDir: opts.dataDir as string | undefined, runtime: opts.runtime as string | undefined, keys: opts.keys as string | undefined, device: opts.device as string | undefined,
         threads: opts.threads as number | undefined, out: opts.out as string, quiet: Boolean(opts.quiet), verbose,
+      });
+      process.stdout.write(formatSummary(runDir, result, architecture));
+    });
+
+  cli
+    .command('resume')
+    .description('continue a stopped or crashed run from its newest intact checkpoint, in the same run directory')
+    .argument('<run-dir>', 'a directory made by `mgdarts run`')
+    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
+    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
+    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
+    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
+    .option('--quiet', 'no progress output')
+    .action(async (dir: string, opts: Record<string, string | number | boolean | undefined>) => {
+      const { runDir, result, architecture } = await resumeExperiment({
+        runDir: dir, runtime: opts.runtime as string | undefined, keys: opts.keys as string | undefined, device: opts.device as string | undefined,
+        threads: opts.threads as number | undefined, quiet: Boolean(opts.quiet), verbose: Boolean(cli.opts().verbose),
       });
       process.stdout.write(formatSummary(runDir, result, architecture));
     });

@@ -79,7 +79,7 @@ function transfer(arch: Architecture, data: RequestResult<'load_data'>, progress
 /** Build the network once before any file is written: an architecture or mask file that does not fit is exit 2. */
 async function checkFits(session: RuntimeSession, source: RetrainSource, arch: Architecture, config: ExperimentConfig): Promise<void> {
   try {
-    await session.client.request('build_eval', { architecture: { ...arch }, weight_masks: source.weightMasks, auxiliary: config.retrain.auxiliary, seed: config.seed, channels_last: config.channels_last });
+    await session.client.request('build_eval', { architecture: { ...arch }, weight_masks: source.weightMasks, auxiliary: config.retrain.auxiliary, seed: config.seed, channels_last: config.channels_last, deterministic: config.deterministic });
   } catch (err) {
     if (!(err instanceof RuntimeRequestError) || err.code !== 'runtime.bad_params') throw err;
     const what = source.weightMasks ? `${source.architecturePath} with ${source.weightMasks}` : source.architecturePath;

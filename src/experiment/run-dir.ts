@@ -18,6 +18,11 @@ export class RunDir {
     return new RunDir(path);
   }
 
+  /** An existing run directory (resume). */
+  static open(path: string): RunDir {
+    return new RunDir(resolve(path));
+  }
+
   file(name: string): string {
     return join(this.path, name);
   }

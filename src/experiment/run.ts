@@ -4,18 +4,21 @@ import { readsDirectory, resolveDatasetDir } from '../config/dataset.js';
 import { loadDataParams } from '../config/dataset-request.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError, RuntimeLostError, UsageError } from '../errors.js';
 import type { RuntimeSession } from '../runtime/session.js';
 import type { Architecture } from '../search-space/derive.js';
 import { searchSpaceFor } from '../search-space/space.js';
 import { exportModel } from './export-model.js';
 import { writeManifest } from './manifest.js';
+import { checkpointPath, latestCheckpoint, type CheckpointRecord } from './checkpoints.js';
 import { checkRuntimeChoice, connectRuntime } from './connect.js';
+import { fromJsonNdArray, toJsonNdArray } from './json-ndarray.js';
 import { ProgressLine } from './progress.js';
 import { buildResult, type RunResult } from './result.js';
 import { runRetrain } from './retrain.js';
+import { RunControl, type ResumeContext, type RunCheckpoint, type WeightMasksRecord } from './run-control.js';
 import { RunDir, WEIGHT_MASKS_FILE } from './run-dir.js';
-import { runSearch } from './search.js';
+import { runSearch, type SearchOutcome } from './search.js';
 
 export interface RunOptions {
   config?: string;
@@ -60,33 +63,117 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const { config, path, datasetDir } = prepareConfig(options);
   const progress = new ProgressLine(process.stderr, options.quiet);
   const session = await connectRuntime(options, config);
-  const stopOnSignal = interruptHandler(session, progress);
+  // Created only once the runtime answers, so a failed start leaves nothing behind.
+  let runDir: RunDir;
   try {
-    // Created only once the runtime answers, so a failed start leaves nothing behind.
-    const runDir = createRunDir(options.out ?? 'runs', config.name);
-    runDir.writeJson('config.json', config);
-    progress.log(`run directory: ${runDir.path}`);
-    return await execute(session, config, path, datasetDir, runDir, progress);
+    runDir = createRunDir(options.out ?? 'runs', config.name);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  runDir.writeJson('config.json', config);
+  progress.log(`run directory: ${runDir.path}`);
+  return superviseRun({ options, config, context: { configPath: path, datasetDir }, runDir, progress, session });
+}
+
+export interface SupervisedRun {
+  options: Pick<RunOptions, 'runtime' | 'keys' | 'verbose'>;
+  config: ExperimentConfig;
+  context: ResumeContext;
+  runDir: RunDir;
+  progress: ProgressLine;
+  session: RuntimeSession;
+  resume?: CheckpointRecord<RunCheckpoint>;
+}
+
+/** Restarts of a private runtime that died (killed, crashed) before the run gives up. */
+const MAX_RESTARTS = 3;
+
+/** Runs (or resumes) the experiment; a private runtime that dies is restarted and the run resumed from its last
+ * checkpoint. Ctrl-C / SIGTERM: a checkpoint at the next epoch boundary, then exit 130 with the resume command. */
+export async function superviseRun(run: SupervisedRun): Promise<RunSummary> {
+  const { options, config, context, runDir, progress } = run;
+  let session = run.session;
+  let resume = run.resume;
+  const control = new RunControl(runDir, session.client, context, progress);
+  const handler = (signal: NodeJS.Signals) => {
+    if (!control.stopping) {
+      control.requestStop(signal);
+      progress.log(`\n${signal}: a checkpoint at the end of this epoch, then stop (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again stops now)`);
+      return;
+    }
+    progress.log(`\n${signal}: stopping now; the last checkpoint stays`);
+    session.interrupt(new InterruptedError(signal, `resume from the last checkpoint with: ${control.resumeCommand()}`));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return await execute(session, config, context, runDir, progress, control, resume);
+      } catch (err) {
+        if (!(err instanceof RuntimeLostError) || !session.process || control.stopping || restarts >= MAX_RESTARTS) {
+          if (!(err instanceof InterruptedError) && latestCheckpoint(runDir.path).record) {
+            progress.log(`the run's checkpoints are kept; after fixing the cause, continue with: ${control.resumeCommand()}`);
+          }
+          throw err;
+        }
+        const latest = latestCheckpoint<RunCheckpoint>(runDir.path);
+        for (const r of latest.rejected) progress.log(`checkpoint ${r.file} skipped: ${r.reason}`);
+        const from = latest.record ? `checkpoint ${latest.record.seq} (${latest.record.label})` : 'the start (no checkpoint yet)';
+        runDir.event('runtime_restart', { restart: restarts + 1, reason: err.message, lost_requests: err.lostRequests, from_checkpoint: latest.record?.label ?? null, skipped: latest.rejected });
+        progress.log(`${err.message.split('\n')[0]}; restarting the runtime (${restarts + 1} of ${MAX_RESTARTS}) and resuming from ${from}`);
+        await session.close().catch(() => undefined);
+        session = await connectRuntime(options, config);
+        control.attach(session.client);
+        resume = latest.record ?? undefined;
+      }
+    }
   } finally {
-    stopOnSignal.dispose();
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
     await session.close();
   }
 }
 
-async function execute(session: RuntimeSession, config: ExperimentConfig, configPath: string, datasetDir: string, runDir: RunDir, progress: ProgressLine): Promise<RunSummary> {
+async function execute(
+  session: RuntimeSession, config: ExperimentConfig, context: ResumeContext, runDir: RunDir, progress: ProgressLine, control: RunControl,
+  resume?: CheckpointRecord<RunCheckpoint>,
+): Promise<RunSummary> {
   const { client, hello } = session;
+  const { configPath, datasetDir } = context;
   progress.log(runtimeLine(hello, !session.process));
   const data = await client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
   progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
   for (const note of data.notes) progress.log(`data: ${note}`);
-  writeManifest(runDir, { configPath, config, hello, data });
+  if (!resume) writeManifest(runDir, { configPath, config, hello, data });
+  else runDir.event('resumed', { checkpoint: resume.label, seq: resume.seq, pid: hello.pid });
   const space = searchSpaceFor(config, { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes });
-  const search = await runSearch({ client, config, space, runDir, progress, validSize: data.valid_size });
+  const tensors = resume && { path: checkpointPath(runDir.path, resume), sha256: resume.runtime_sha256 };
+  const state = resume?.state;
+
+  let search: SearchOutcome;
+  let masks: WeightMasksRecord | null;
+  if (state?.kind === 'retrain') {
+    search = { ...state.search, opMask: fromJsonNdArray(state.search.opMask) };
+    masks = state.masks;
+  } else {
+    const ctx = { client, config, space, runDir, progress, validSize: data.valid_size };
+    search = await runSearch(ctx, control.searchBoundary, state?.kind === 'search' ? { snapshot: state.search, ...tensors! } : undefined);
+    masks = null;
+  }
   const architecture = space.derive(search.opMask, search.shapes);
-  runDir.writeJson('architecture.json', architecture);
-  // The weight masks go beside the architecture (SPEC §5.1); the evaluation network applies them.
-  const masks = config.granularities.includes('weight') ? await client.request('save_weight_masks', { path: runDir.file(WEIGHT_MASKS_FILE) }) : null;
-  const retrain = await runRetrain(client, config, architecture, masks?.path ?? null, runDir, progress);
+  if (state?.kind !== 'retrain') {
+    runDir.writeJson('architecture.json', architecture);
+    // The weight masks go beside the architecture (SPEC §5.1); the evaluation network applies them.
+    masks = config.granularities.includes('weight') ? await client.request('save_weight_masks', { path: runDir.file(WEIGHT_MASKS_FILE) }) : null;
+  }
+  const searchJson = { ...search, opMask: toJsonNdArray(search.opMask) };
+  const retrain = await runRetrain(
+    client, config, architecture, masks?.path ?? null, runDir, progress,
+    (label, p) => control.retrainBoundary(label, p, searchJson, masks),
+    state?.kind === 'retrain' ? { progress: state.retrain, ...tensors! } : undefined,
+  );
   const exported = await exportModel(client, runDir, progress);
   const result = { ...buildResult({ config, data, device: hello.device, search, retrain, architecture, weightMasks: masks }), export: exported };
   runDir.writeJson('result.json', result);

@@ -186,6 +186,8 @@ export const REQUESTS = {
       stage_heads: z.boolean(),
       seed: nonNegInt,
       channels_last: z.boolean(),
+      /** torch.use_deterministic_algorithms for this and every later request (exact resume on CUDA too). */
+      deterministic: z.boolean().default(false),
       /** darts_like reads channels, nodes and reduction_cells; mobilenet_like reads channels as the stem width and
        * `mobilenet` for its layers (ops are then MOBILENET_OP_VOCABULARY names). */
       space: z.enum(SEARCH_SPACES).default('darts_like'),
@@ -306,8 +308,19 @@ export const REQUESTS = {
       auxiliary: z.boolean(),
       seed: nonNegInt,
       channels_last: z.boolean(),
+      deterministic: z.boolean().default(false),
     }),
     result: z.strictObject({ params: nonNegInt, params_with_aux: nonNegInt, masked_weights: nonNegInt }),
+  },
+  save_checkpoint: {
+    // The runtime's half of a checkpoint (shapes, tensors, momentum by parameter name, torch RNG), written atomically.
+    params: z.strictObject({ model: z.enum(['supernet', 'eval']), path: z.string() }),
+    result: z.strictObject({ path: z.string(), bytes: nonNegInt, sha256: z.string() }),
+  },
+  load_checkpoint: {
+    // Into the network just built with the run's parameters; refused (bad_params) when the file's SHA-256 differs.
+    params: z.strictObject({ model: z.enum(['supernet', 'eval']), path: z.string(), sha256: z.string() }),
+    result: z.strictObject({ path: z.string(), bytes: nonNegInt }),
   },
   train_eval_epoch: {
     params: z.strictObject({
