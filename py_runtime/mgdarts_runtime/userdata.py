@@ -56,7 +56,7 @@ def _load_file(path_text: str, module_dir: str | None):
     if not path.is_absolute():
         path = Path(module_dir or ".") / path
     if not path.is_file():
-        raise UserDataError(f"{path}: no such file (a python: dataset's .py path is relative to the config file's directory)")
+        raise UserDataError(f"{path}: no such file (a relative .py path in a config is taken from the config file's directory, in `mgdarts doctor --dataset` from the working directory)")
     unique = "mgdarts_user_dataset_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(unique, path)
     assert spec is not None and spec.loader is not None
