@@ -1,5 +1,6 @@
 // The config `mgdarts retrain` runs: the source run's config.json or --config, then the per-dataset evaluation
-// protocol (SPEC §5.3), then the command-line options; validated like any config before anything starts.
+// protocol (SPEC §5.3), then the command-line options; validated like any config before anything starts. It
+// trains on the whole training set (dataset.subset_fraction 1).
 import { dirname } from 'node:path';
 import { readsDirectory, resolveDatasetDir } from '../config/dataset.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
@@ -36,7 +37,9 @@ export function prepareRetrainConfig(source: RetrainSource, o: RetrainOverrides)
   if (o.epochs !== undefined) retrain.epochs = o.epochs;
   if (o.batchSize !== undefined) retrain.batch_size = o.batchSize;
   if (o.maxBatches !== undefined) retrain.max_batches = o.maxBatches;
-  const dataset = { ...config.dataset };
+  // The per-class subset is a search setting (the reference searched on 10 % of each ImageNet class): the
+  // retraining trains on every training image.
+  const dataset = { ...config.dataset, subset_fraction: 1 };
   if (o.dataDir) {
     if (!readsDirectory(dataset.name)) throw new UsageError(`--data-dir applies to datasets read from a directory; ${path} uses ${dataset.name}`, 'pass --config with a dataset read from a directory, e.g. configs/cifar10-smoke.json');
     dataset.data_dir = o.dataDir;

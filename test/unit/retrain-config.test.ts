@@ -88,6 +88,14 @@ describe('prepareRetrainConfig', () => {
     expect(t.seed).toBe(RETRAIN_PROTOCOLS.cifar100!.seed);
   });
 
+  it('retrains on every training image: the per-class subset of class folders is for the search only', () => {
+    const data = tempDir();
+    for (const split of ['train', 'val']) mkdirSync(join(data, split));
+    const dir = runDir(smokeConfig({ dataset: { name: 'image-folder', subset_fraction: 0.1, image_size: 32, workers: 0 } }));
+    const t = prepareRetrainConfig(readRetrainSource(dir), { dataDir: data }).config;
+    expect(t.dataset).toMatchObject({ name: 'image-folder', subset_fraction: 1, image_size: 32, workers: 0, data_dir: data });
+  });
+
   it('rejects a bad --epochs value through the schema', () => {
     expect(() => prepareRetrainConfig(readRetrainSource(runDir()), { epochs: 0 })).toThrow(/retrain\.epochs/);
   });
