@@ -72,7 +72,8 @@ export function deriveArchitecture(space: SpaceShape, opMask: NdArray, shapes?: 
         if (!opMask.at(cell.index, edge.index, k)) return;
         const widths = OPS[name].widths(w);
         const mid = shape?.sepMid[`${edge.index},${k}`];
-        if (OPS[name].family === 'sep_conv' && mid !== undefined) widths[1] = mid;
+        const at = OPS[name].midWidth;
+        if (at !== null && mid !== undefined) widths[at] = mid;
         ops.push({ op: name, edge: edge.index, from: edge.from, to: edge.to, widths });
       });
     }

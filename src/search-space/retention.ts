@@ -13,14 +13,12 @@ export function filterRetention(arch: Architecture): number {
     kept += cell.input_widths.reduce((a, b) => a + b, 0);
     nominal += cell.input_widths.length * cell.channels;
     for (const op of cell.ops) {
-      const family = OPS[op.op as OpName].family;
-      // Filters are the pointwise outputs: sep [in, mid, out] → mid and out; dil [in, out] → out.
-      if (family === 'sep_conv') {
-        kept += op.widths[1]! + op.widths[2]!;
-        nominal += 2 * cell.channels;
-      } else if (family === 'dil_conv') {
-        kept += op.widths[1]!;
-        nominal += cell.channels;
+      // Filters are the widths each op declares as such (sep: mid and out; dil: out; the others none).
+      const decl = OPS[op.op as OpName];
+      const full = decl.widths(cell.channels);
+      for (const i of decl.filterWidths) {
+        kept += op.widths[i]!;
+        nominal += full[i]!;
       }
     }
   }
