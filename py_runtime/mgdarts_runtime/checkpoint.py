@@ -117,7 +117,7 @@ def _read(path: str, sha256: str, model: str) -> dict[str, Any]:
     except (RuntimeError, EOFError, pickle.UnpicklingError) as err:
         raise BadParamsFault(f"cannot load checkpoint {path}: {err}") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("model") != model:
-        raise BadParamsFault(f"{path} is not a {model} checkpoint of format {FORMAT}")
+        raise BadParamsFault(f"{path} is not a checkpoint of the {model} network (format {FORMAT})")
     return payload
 
 

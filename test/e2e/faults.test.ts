@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { latestCheckpoint } from '../../src/experiment/checkpoints.js';
 import { listDir, removeTemps, runCli, smokeConfig, tempDir, writeConfig } from '../helpers/cli.js';
 
 afterEach(removeTemps);
@@ -42,6 +43,23 @@ describe('mgdarts run with numerical and memory faults', () => {
       ['stage1', 'search', 0],
     ]);
     expect(epochs.every((e) => Number.isFinite(e.ce))).toBe(true);
+  });
+
+  it('a NaN after the first checkpoint leaves it intact; the run resumes from it once the cause is gone', async () => {
+    const cwd = tempDir();
+    const out = join(cwd, 'out');
+    const config = writeConfig(cwd, 'nan.json', smokeConfig({ name: 'nan', search: { max_epochs: 5 } }));
+    const r = await runCli(['run', config, '--out', out], { cwd, env: { MGDARTS_FAULT: 'nan_loss', MGDARTS_FAULT_EPOCH: '3' } });
+    expect(r.exitCode, r.stderr).toBe(4);
+    const dir = runDirOf(out);
+    expect(r.stderr).toContain(`continue with: npx mgdarts resume ${dir}`);
+    const latest = latestCheckpoint(dir);
+    expect(latest.rejected).toEqual([]);
+    expect(latest.record?.label).toBe('stage1-epoch-2');
+    const resumed = await runCli(['resume', dir, '--quiet'], { cwd });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('(stage1-epoch-2,');
+    expect(existsSync(join(dir, 'result.json'))).toBe(true);
   });
 
   it('MGDARTS_FAULT=oom: exit 4 naming the batch size and the memory, with the fix', async () => {
