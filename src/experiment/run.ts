@@ -5,6 +5,7 @@ import { loadDataParams } from '../config/dataset-request.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { InterruptedError, RuntimeLostError, UsageError } from '../errors.js';
+import type { RequestResult } from '../runtime/protocol.js';
 import type { RuntimeSession } from '../runtime/session.js';
 import type { Architecture } from '../search-space/derive.js';
 import { searchSpaceFor } from '../search-space/space.js';
@@ -63,9 +64,11 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const { config, path, datasetDir } = prepareConfig(options);
   const progress = new ProgressLine(process.stderr, options.quiet);
   const session = await connectRuntime(options, config);
-  // Created only once the runtime answers, so a failed start leaves nothing behind.
+  // Created only once the runtime answers and the data loads, so a failed start leaves nothing behind.
   let runDir: RunDir;
+  let data: LoadedData;
   try {
+    data = await loadData(session, config, path, datasetDir, progress);
     runDir = createRunDir(options.out ?? 'runs', config.name);
   } catch (err) {
     await session.close();
@@ -73,7 +76,17 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   }
   runDir.writeJson('config.json', config);
   progress.log(`run directory: ${runDir.path}`);
-  return superviseRun({ options, config, context: { configPath: path, datasetDir }, runDir, progress, session });
+  return superviseRun({ options, config, context: { configPath: path, datasetDir }, runDir, progress, session, data });
+}
+
+type LoadedData = RequestResult<'load_data'>;
+
+async function loadData(session: RuntimeSession, config: ExperimentConfig, configPath: string, datasetDir: string, progress: ProgressLine): Promise<LoadedData> {
+  progress.log(runtimeLine(session.hello, !session.process));
+  const data = await session.client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
+  progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
+  for (const note of data.notes) progress.log(`data: ${note}`);
+  return data;
 }
 
 export interface SupervisedRun {
@@ -83,6 +96,8 @@ export interface SupervisedRun {
   runDir: RunDir;
   progress: ProgressLine;
   session: RuntimeSession;
+  /** What the session's load_data returned, when the caller loaded already. */
+  data?: LoadedData;
   resume?: CheckpointRecord<RunCheckpoint>;
 }
 
@@ -95,6 +110,7 @@ export async function superviseRun(run: SupervisedRun): Promise<RunSummary> {
   const { options, config, context, runDir, progress } = run;
   let session = run.session;
   let resume = run.resume;
+  let loaded = run.data;
   const control = new RunControl(runDir, session.client, context, progress);
   const handler = (signal: NodeJS.Signals) => {
     if (!control.stopping) {
@@ -110,7 +126,9 @@ export async function superviseRun(run: SupervisedRun): Promise<RunSummary> {
   try {
     for (let restarts = 0; ; restarts++) {
       try {
-        return await execute(session, config, context, runDir, progress, control, resume);
+        const data = loaded ?? (await loadData(session, config, context.configPath, context.datasetDir, progress));
+        loaded = undefined; // a restarted runtime loads again
+        return await execute(session, data, config, context, runDir, progress, control, resume);
       } catch (err) {
         if (!(err instanceof RuntimeLostError) || !session.process || control.stopping || restarts >= MAX_RESTARTS) {
           if (!(err instanceof InterruptedError) && latestCheckpoint(runDir.path).record) {
@@ -137,15 +155,11 @@ export async function superviseRun(run: SupervisedRun): Promise<RunSummary> {
 }
 
 async function execute(
-  session: RuntimeSession, config: ExperimentConfig, context: ResumeContext, runDir: RunDir, progress: ProgressLine, control: RunControl,
-  resume?: CheckpointRecord<RunCheckpoint>,
+  session: RuntimeSession, data: LoadedData, config: ExperimentConfig, context: ResumeContext, runDir: RunDir, progress: ProgressLine,
+  control: RunControl, resume?: CheckpointRecord<RunCheckpoint>,
 ): Promise<RunSummary> {
   const { client, hello } = session;
-  const { configPath, datasetDir } = context;
-  progress.log(runtimeLine(hello, !session.process));
-  const data = await client.request('load_data', loadDataParams(config, datasetDir, dirname(configPath)));
-  progress.log(`data: ${data.dataset} from ${data.directory}: ${data.train_size} search / ${data.valid_size} held-out / ${data.test_size} test images`);
-  for (const note of data.notes) progress.log(`data: ${note}`);
+  const { configPath } = context;
   if (!resume) writeManifest(runDir, { configPath, config, hello, data });
   else runDir.event('resumed', { checkpoint: resume.label, seq: resume.seq, pid: hello.pid });
   const space = searchSpaceFor(config, { in_channels: data.image_shape[0] ?? 1, num_classes: data.num_classes });

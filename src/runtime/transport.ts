@@ -31,7 +31,8 @@ export class Transport {
     });
     for (const kind of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
       this.socket.events.on(kind, (event) => {
-        if (!this.closed) this.handlers.onRefused(`${kind.slice('handshake:error:'.length)}: ${event.error.message}`);
+        const why = (event as { error?: { message?: string } }).error?.message ?? 'handshake failed';
+        if (!this.closed) this.handlers.onRefused(`${kind.slice('handshake:error:'.length)}: ${why}`);
       });
     }
     try {

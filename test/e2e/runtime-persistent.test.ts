@@ -72,11 +72,11 @@ describe('mgdarts runtime (ipc, default bind)', () => {
     owner.stderr?.on('data', (d: Buffer) => (ownerErr += d.toString()));
     await waitFor(() => /warmup\] +epoch 1\/1 +batch/.test(ownerErr) || owner.exitCode !== null, 60_000, 'the first run training');
     const second = await cli(['run', config, '--runtime', endpoint, '--out', join(work, 'second')]);
-    expect(second.exitCode).toBe(3);
+    expect(second.exitCode, second.stderr).toBe(3);
     expect(second.stderr).toContain('the runtime is busy');
     expect(existsSync(join(work, 'second'))).toBe(false);
     const stop = await cli(['runtime', 'stop']);
-    expect(stop.exitCode).toBe(3);
+    expect(stop.exitCode, stop.stderr).toBe(3);
     expect(stop.stderr).toContain('--force');
     expect(alive(pid)).toBe(true);
 
@@ -131,11 +131,11 @@ describe('security', () => {
       rmSync(join(stranger, 'server.key'));
       cpSync(join(keys, 'server.key'), join(stranger, 'server.key'));
       const refused = await cli(['runtime', 'status', '--runtime', endpoint, '--keys', stranger]);
-      expect(refused.exitCode).toBe(3);
+      expect(refused.exitCode, refused.stderr).toBe(3);
       expect(refused.stderr).toContain('refused this client');
       // A plain client without CURVE gets nothing either.
       const plain = await cli(['run', writeConfig(work, 'c.json', smokeConfig()), '--runtime', endpoint, '--out', join(work, 'plain')]);
-      expect(plain.exitCode).toBe(3);
+      expect(plain.exitCode, plain.stderr).toBe(3);
       expect(plain.stderr).toContain('pass --keys');
       expect(existsSync(join(work, 'plain'))).toBe(false);
     } finally {
