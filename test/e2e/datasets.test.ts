@@ -70,7 +70,7 @@ describe('bad dataset settings', () => {
     expect(listDir(out)).toHaveLength(0);
   });
 
-  it('a factory that raises is an error the runtime reports (exit 4): the field, the exception, its traceback and the doctor command', async () => {
+  it('a factory that raises is an error the runtime reports (exit 4): the field, the exception, its traceback and the doctor command; no run directory', async () => {
     const cwd = tempDir();
     const dataset = { name: `python:${FIXTURE}:broken`, workers: 0, train_limit: null };
     const r = await runCli(['run', writeConfig(cwd, 'raises.json', smokeConfig({ dataset })), '--out', join(cwd, 'out')], { cwd });
@@ -78,5 +78,6 @@ describe('bad dataset settings', () => {
     expect(r.stderr).toContain(`load_data: dataset.name: python:${FIXTURE}:broken: the factory raised FileNotFoundError: labels.csv is missing; fix it, then try it alone with \`npx mgdarts doctor --dataset python:${FIXTURE}:broken\``);
     expect(r.stderr).toContain('raise FileNotFoundError("labels.csv is missing")');
     expect(r.stderr).toContain('(code runtime.bad_params)');
+    expect(listDir(join(cwd, 'out')), 'no run directory for a dataset that does not load').toHaveLength(0);
   });
 });
