@@ -67,12 +67,15 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   // Created only once the runtime answers and the data loads, so a failed start leaves nothing behind.
   let runDir: RunDir;
   let data: LoadedData;
+  const stopOnSignal = interruptHandler(session, progress);
   try {
     data = await loadData(session, config, path, datasetDir, progress);
     runDir = createRunDir(options.out ?? 'runs', config.name);
   } catch (err) {
     await session.close();
     throw err;
+  } finally {
+    stopOnSignal.dispose();
   }
   runDir.writeJson('config.json', config);
   progress.log(`run directory: ${runDir.path}`);

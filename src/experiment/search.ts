@@ -177,7 +177,7 @@ function phaseLabel(plans: StagePlan[], snap: SearchSnapshot): string {
   if (!plan) return 'the end of the search';
   const p = snap.progress;
   if (!p) return `the start of ${plan.name}`;
-  return p.warmupDone < 1 || p.epoch === 0 ? `${plan.name}, warm-up epoch ${p.warmupDone}` : `${plan.name}, after search epoch ${p.epoch}`;
+  return p.epoch === 0 ? `${plan.name}, after ${p.warmupDone} warm-up epoch(s)` : `${plan.name}, after ${p.epoch} search epoch(s)`;
 }
 
 type PhaseBoundary = (label: string, due: boolean, progress: PhaseProgress) => Promise<void>;
