@@ -63,6 +63,9 @@ export class RuntimeProcess {
       reject: false,
       buffer: false,
       forceKillAfterDelay: 3000,
+      // Its own process group: a signal to ours (Ctrl-C in a terminal, `timeout`, a job scheduler) reaches only the
+      // CLI, which checkpoints and stops the runtime itself; PR_SET_PDEATHSIG still ends it if the CLI is killed.
+      detached: true,
     });
     return new RuntimeProcess(endpoint, child, options.verbose ?? false);
   }

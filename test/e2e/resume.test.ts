@@ -116,6 +116,20 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
     await waitFor(() => !alive(pid), 10_000, 'the runtime to exit');
   }, 200_000);
 
+  it('SIGTERM to the whole process group (a scheduler, `timeout`) reaches only the CLI: it checkpoints and stops', async () => {
+    const out = join(work, 'sigterm');
+    // detached: the CLI leads its own group, as a shell job does; the signal goes to the group.
+    const run = execa('node', [BIN, 'run', config, '--out', out], { cwd: work, reject: false, detached: true, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000 });
+    let stderr = '';
+    run.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(() => /\[stage1 warmup\] epoch 1\/1/.test(stderr), 120_000, 'the warm-up epoch');
+    process.kill(-run.pid!, 'SIGTERM');
+    const done = await run;
+    expect(done.exitCode, stderr).toBe(130);
+    expect(stderr).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
+    expect(stderr).not.toContain('runtime exited');
+  }, 200_000);
+
   it('resume refuses a directory without checkpoints, saying why (exit 2)', async () => {
     const r = await cli(['resume', work]);
     expect(r.exitCode).toBe(2);
