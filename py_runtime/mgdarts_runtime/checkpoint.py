@@ -95,7 +95,8 @@ def save_checkpoint(state: RuntimeState, model: str, path: str) -> dict[str, Any
     if model == "supernet":
         net = state.require_supernet()
         opts: list[torch.optim.Optimizer] = state.search_opt.all()
-        payload = {"format": FORMAT, "model": model, "space": getattr(net, "space", "darts_like"), "shapes": _shapes(net)}
+        space = getattr(net, "space", "darts_like")
+        payload = {"format": FORMAT, "model": model, "space": space, "shapes": _shapes(net)}
     else:
         net = state.require_evalnet()
         opts = [state.eval_opt]
@@ -111,7 +112,9 @@ def _read(path: str, sha256: str, model: str) -> dict[str, Any]:
     except OSError as err:
         raise BadParamsFault(f"cannot read checkpoint {path}: {err}") from err
     if actual != sha256:
-        raise BadParamsFault(f"checkpoint {path} is corrupt: its SHA-256 is {actual[:12]}…, the record says {sha256[:12]}…")
+        raise BadParamsFault(
+            f"checkpoint {path} is corrupt: its SHA-256 is {actual[:12]}…, the record says {sha256[:12]}…"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError) as err:
@@ -149,7 +152,10 @@ def _reshape(net: nn.Module, shapes: dict[str, Any]) -> None:
     try:
         net.set_op_mask(shapes["committed"])
         cells = {int(c["cell"]): int(c["width"]) for c in shapes["cells"]}
-        mids = {(int(c["cell"]), *(int(v) for v in key.split(","))): int(m) for c in shapes["cells"] for key, m in c["sep_mid"].items()}
+        mids = {
+            (int(c["cell"]), *(int(v) for v in key.split(","))): int(m)
+            for c in shapes["cells"] for key, m in c["sep_mid"].items()
+        }
         space.shrink(net, cells, mids)
     except (ValueError, KeyError) as err:  # a checkpoint of another config
         raise BadParamsFault(f"the checkpoint's shapes do not fit this supernet: {err}") from err

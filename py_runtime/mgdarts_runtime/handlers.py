@@ -12,11 +12,9 @@ import torch
 from . import __version__, training
 from .checkpoint import load_checkpoint as load_ckpt
 from .checkpoint import save_checkpoint as save_ckpt
-from .datasets import DatasetNotFoundError, load_dataset, split_train, to_device
 from .device import visible_devices
-from .errors import BadParamsFault, DataNotFound
+from .errors import BadParamsFault
 from .export import save_weight_masks as save_masks
-from .idx import IdxFormatError
 from .loading import load_data as load_into_state
 from .portable import export_model as export_portable
 from .optim import build_search_optimizers, make_sgd, rebuild_after_change

@@ -17,10 +17,12 @@ def test_an_owned_runtime_refuses_another_controller_but_lets_it_look() -> None:
     own.admit(A, "hello", {"claim": True})
     own.claim(A, "run a")
     own.admit(A, "train_epoch", {})  # the owner is served
-    for request_type, params in (("train_epoch", {}), ("hello", {}), ("hello", {"claim": True}), ("shutdown", {})):
+    refused = (("train_epoch", {}), ("hello", {}), ("hello", {"claim": True}), ("shutdown", {}))
+    for request_type, params in refused:
         with pytest.raises(Busy, match="run a"):
             own.admit(B, request_type, params)
-    for request_type, params in (("status", {}), ("echo", {}), ("release", {}), ("hello", {"claim": False}), ("shutdown", {"force": True})):
+    allowed = (("status", {}), ("echo", {}), ("release", {}), ("hello", {"claim": False}), ("shutdown", {"force": True}))
+    for request_type, params in allowed:
         own.admit(B, request_type, params)
     assert own.describe()["client"] == "run a"
 
@@ -49,8 +51,9 @@ def test_a_silent_owner_loses_the_runtime_after_its_lease() -> None:
 
 
 @pytest.mark.parametrize("endpoint, local", [
-    ("ipc:///tmp/x.sock", True), ("tcp://127.0.0.1:5555", True), ("tcp://127.9.0.1:1", True), ("tcp://[::1]:5555", True),
-    ("tcp://localhost:5555", True), ("tcp://0.0.0.0:5555", False), ("tcp://*:5555", False), ("tcp://10.0.0.2:5555", False),
+    ("ipc:///tmp/x.sock", True), ("tcp://127.0.0.1:5555", True), ("tcp://127.9.0.1:1", True),
+    ("tcp://[::1]:5555", True), ("tcp://localhost:5555", True), ("tcp://0.0.0.0:5555", False),
+    ("tcp://*:5555", False), ("tcp://10.0.0.2:5555", False),
     ("tcp://gpu-box:5555", False), ("tcp://eth0:5555", False),
 ])
 def test_only_ipc_and_loopback_bind_without_keys(endpoint: str, local: bool) -> None:
