@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import BadParamsFault
+from .errors import BadParamsFault, WriteFailed
 from .optim import build_search_optimizers
 from .spaces import space_of
 from .state import RuntimeState
@@ -38,6 +38,12 @@ def write_atomic(payload: dict[str, Any], path: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
+    except (OSError, RuntimeError) as err:  # torch.save reports a full disk as a RuntimeError from its zip writer
+        free = _free_bytes(target.parent)
+        raise WriteFailed(
+            f"cannot write checkpoint {target}: {err}"
+            + (f" ({free / 2**20:.0f} MiB free on that filesystem)" if free is not None else "")
+        ) from err
     finally:
         tmp.unlink(missing_ok=True)
     dir_fd = os.open(target.parent, os.O_RDONLY)
@@ -45,6 +51,14 @@ def write_atomic(payload: dict[str, Any], path: str) -> None:
         os.fsync(dir_fd)  # the rename itself survives a power cut
     finally:
         os.close(dir_fd)
+
+
+def _free_bytes(directory: Path) -> int | None:
+    try:
+        st = os.statvfs(directory)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def _momentum(optimizers: list[torch.optim.Optimizer], net: nn.Module) -> dict[str, torch.Tensor]:

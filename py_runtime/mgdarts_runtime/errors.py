@@ -44,3 +44,9 @@ class OutOfMemory(RuntimeFault):
     """The device ran out of memory in a request; what the request held has been freed (oom.py)."""
 
     code = "runtime.oom"
+
+
+class WriteFailed(RuntimeFault):
+    """A file the controller asked for could not be written (disk full, no permission); nothing half-written stays."""
+
+    code = "runtime.write_failed"

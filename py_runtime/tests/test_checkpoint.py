@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mgdarts_runtime.checkpoint import load_checkpoint, save_checkpoint, sha256_of
-from mgdarts_runtime.errors import BadParamsFault
+from mgdarts_runtime.errors import BadParamsFault, WriteFailed
 from mgdarts_runtime.optim import build_search_optimizers
 from mgdarts_runtime.regrow import regrow
 from mgdarts_runtime.shrink import shrink
@@ -91,3 +91,18 @@ def test_a_corrupt_file_or_the_wrong_model_is_refused_and_changes_nothing(tmp_pa
     after = other.supernet.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     assert not list(tmp_path.glob(".*.tmp-*"))  # no temporary file left beside the checkpoint
+
+
+def test_a_failed_write_names_the_file_and_leaves_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
+    state = _searched_state()
+    path = tmp_path / "c.pt"
+    first = save_checkpoint(state, "supernet", str(path))
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 11376256 vs 11376144")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(WriteFailed, match=r"cannot write checkpoint .*c\.pt: .*unexpected pos .*MiB free"):
+        save_checkpoint(state, "supernet", str(path))
+    assert sha256_of(path) == first["sha256"]  # the file already there is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]  # and no temporary file is left

@@ -12,6 +12,7 @@ const RUNTIME_HINTS: Record<string, string> = {
     'lower search.batch_size / retrain.batch_size, or search_space.channels, or run on a device with more memory (--device); ' +
     'the runtime freed the request and takes the next one',
   'runtime.data_not_found': 'check the dataset files with `npx mgdarts doctor`',
+  'runtime.write_failed': 'free space on (or fix the permissions of) the run directory\'s filesystem, then continue with `npx mgdarts resume <run-dir>`',
 };
 
 export function reportError(error: unknown, verbose: boolean, write: (text: string) => void = (t) => process.stderr.write(t)): number {

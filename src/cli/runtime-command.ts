@@ -20,7 +20,7 @@ export function addRuntimeCommands(cli: Command, parsePositive: Positive): void 
       const { record, hello } = await startRuntime({ bind: opts.bind, device: opts.device, threads: opts.threads, keys: opts.keys, leaseSeconds: opts.lease });
       process.stdout.write(
         `runtime ready at ${record.endpoint}: pid ${record.pid}, torch ${hello.torch_version} on ${hello.device}${record.keys ? ', CURVE on' : ''}; log ${record.log}\n` +
-          `use it with: mgdarts run <config> --runtime ${record.endpoint}${record.keys ? ` --keys ${record.keys}` : ''}\n`,
+          `use it with: mgdarts run <config> --runtime ${reachable(record.endpoint)}${record.keys ? ` --keys ${record.keys}` : ''}\n`,
       );
     });
 
@@ -61,4 +61,9 @@ export function addRuntimeCommands(cli: Command, parsePositive: Positive): void 
           `start the runtime with --keys ${dir}; a client machine needs a copy of ${dir} without server.key_secret, passed as --keys\n`,
       );
     });
+}
+
+/** A wildcard bind is reached at one of this machine's addresses, which the bind does not name. */
+function reachable(endpoint: string): string {
+  return endpoint.replace(/^tcp:\/\/(\*|0\.0\.0\.0|\[::\])(?=:\d+$)/, 'tcp://<this machine\'s address>');
 }

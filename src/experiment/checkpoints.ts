@@ -48,6 +48,8 @@ export class Checkpoints {
     private readonly client: RuntimeClient,
   ) {
     this.next = Math.max(0, ...listRecords(runDir.path).map((r) => r.seq)) + 1;
+    // A write cut short (the runtime killed while saving) leaves its temporary file; the run lock says no one else writes.
+    if (existsSync(this.dir)) for (const f of readdirSync(this.dir)) if (/\.tmp-\d+$/.test(f)) rmSync(join(this.dir, f), { force: true });
   }
 
   get dir(): string {

@@ -1,15 +1,16 @@
 // `mgdarts resume <run-dir>`: continue a stopped or crashed run from its newest intact checkpoint, in the same
 // run directory, with the config it started with.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../config/load.js';
+import { parseConfig, readConfigJson } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { latestCheckpoint } from './checkpoints.js';
 import { checkRuntimeChoice, connectRuntime } from './connect.js';
 import { ProgressLine } from './progress.js';
 import type { RunCheckpoint } from './run-control.js';
 import { RunDir } from './run-dir.js';
-import { superviseRun, type RunSummary } from './run.js';
+import { lockRunDir } from './run-lock.js';
+import { configFileHash, superviseRun, type RunSummary } from './run.js';
 
 export interface ResumeOptions {
   runDir: string;
@@ -30,11 +31,19 @@ export async function resumeExperiment(options: ResumeOptions): Promise<RunSumma
   const skipped = latest.rejected.map((r) => `${r.file}: ${r.reason}`);
   if (!latest.record) {
     throw new UsageError(
-      `no intact checkpoint in ${dir}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ' (the run stopped before its first one)'}`,
+      `no intact checkpoint in ${dir}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ' (none is there: the run stopped before its first, or they were removed)'}`,
       'start the run again with `mgdarts run`',
     );
   }
-  const raw = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  const record = latest.record;
+  const written = record.state.context.configHash;
+  if (written && configFileHash(dir) !== written) {
+    throw new UsageError(
+      `${configFile} changed since the run wrote it: a resumed run must continue with the config it started with`,
+      'restore the file (the checkpoints match it); for other settings start a new run with `mgdarts run`, or pass --device / --threads to resume',
+    );
+  }
+  const raw = readConfigJson(configFile) as Record<string, unknown>;
   const overrides: Record<string, unknown> = {};
   if (options.device) overrides.device = options.device;
   if (options.threads) overrides.threads = options.threads;
@@ -43,8 +52,14 @@ export async function resumeExperiment(options: ResumeOptions): Promise<RunSumma
   const progress = new ProgressLine(process.stderr, options.quiet);
   // Said even with --quiet: which checkpoint a resumed run continues from is part of its record.
   for (const s of skipped) process.stderr.write(`mgdarts: checkpoint ${s}; passed over\n`);
-  const record = latest.record;
   process.stderr.write(`mgdarts: resuming ${dir} from checkpoint ${record.seq} (${record.label}, ${record.created})\n`);
-  const session = await connectRuntime(options, config);
-  return superviseRun({ options, config, context: record.state.context, runDir: RunDir.open(dir), progress, session, resume: record });
+  const lock = lockRunDir(dir);
+  let session;
+  try {
+    session = await connectRuntime(options, config);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  return superviseRun({ options, config, context: record.state.context, runDir: RunDir.open(dir), progress, session, resume: record, lock });
 }

@@ -14,6 +14,8 @@ import type { SearchOutcome, SearchSnapshot } from './search.js';
 export interface ResumeContext {
   configPath: string;
   datasetDir: string;
+  /** SHA-256 of the run's config.json as the run wrote it: a resume refuses an edited one. */
+  configHash: string;
 }
 
 export type SearchOutcomeJson = Omit<SearchOutcome, 'opMask'> & { opMask: JsonNdArray };
@@ -55,6 +57,11 @@ export class RunControl {
 
   requestStop(signal: string): void {
     this.stopSignal = signal;
+  }
+
+  /** MGDARTS_STOP_AT named a label that no checkpoint of this run had. */
+  unmatchedStop(): string | undefined {
+    return this.stopAt;
   }
 
   resumeCommand(): string {

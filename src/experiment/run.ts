@@ -1,5 +1,7 @@
 // One experiment end to end: validate, start the runtime, load data, search, derive, retrain, report.
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { readsDirectory, resolveDatasetDir } from '../config/dataset.js';
 import { loadDataParams } from '../config/dataset-request.js';
 import { parseConfig, readConfigJson, resolveConfigPath } from '../config/load.js';
@@ -19,6 +21,7 @@ import { buildResult, type RunResult } from './result.js';
 import { runRetrain } from './retrain.js';
 import { RunControl, type ResumeContext, type RunCheckpoint, type WeightMasksRecord } from './run-control.js';
 import { RunDir, WEIGHT_MASKS_FILE } from './run-dir.js';
+import { lockRunDir, type RunLock } from './run-lock.js';
 import { runSearch, type SearchOutcome } from './search.js';
 
 export interface RunOptions {
@@ -77,9 +80,16 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   } finally {
     stopOnSignal.dispose();
   }
+  const lock = lockRunDir(runDir.path);
   runDir.writeJson('config.json', config);
   progress.log(`run directory: ${runDir.path}`);
-  return superviseRun({ options, config, context: { configPath: path, datasetDir }, runDir, progress, session, data });
+  const context = { configPath: path, datasetDir, configHash: configFileHash(runDir.path) };
+  return superviseRun({ options, config, context, runDir, progress, session, data, lock });
+}
+
+/** SHA-256 of a run directory's config.json as written. */
+export function configFileHash(dir: string): string {
+  return createHash('sha256').update(readFileSync(join(dir, 'config.json'))).digest('hex');
 }
 
 type LoadedData = RequestResult<'load_data'>;
@@ -102,6 +112,8 @@ export interface SupervisedRun {
   /** What the session's load_data returned, when the caller loaded already. */
   data?: LoadedData;
   resume?: CheckpointRecord<RunCheckpoint>;
+  /** The run directory's lock, released when the run ends. */
+  lock: RunLock;
 }
 
 /** Restarts of a private runtime that died (killed, crashed) before the run gives up. */
@@ -121,19 +133,25 @@ export async function superviseRun(run: SupervisedRun): Promise<RunSummary> {
       progress.log(`\n${signal}: a checkpoint at the end of this epoch, then stop (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again stops now)`);
       return;
     }
-    progress.log(`\n${signal}: stopping now; the last checkpoint stays`);
-    session.interrupt(new InterruptedError(signal, `resume from the last checkpoint with: ${control.resumeCommand()}`));
+    const saved = latestCheckpoint(runDir.path).record !== null;
+    progress.log(`\n${signal}: stopping now${saved ? '; the last checkpoint stays' : ''}`);
+    session.interrupt(new InterruptedError(signal, saved ? `resume from the last checkpoint with: ${control.resumeCommand()}` : 'no checkpoint was written yet: start the run again'));
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const signal of SIGNALS) process.on(signal, handler);
   try {
     for (let restarts = 0; ; restarts++) {
       try {
         const data = loaded ?? (await loadData(session, config, context.configPath, context.datasetDir, progress));
         loaded = undefined; // a restarted runtime loads again
-        return await execute(session, data, config, context, runDir, progress, control, resume);
+        const summary = await execute(session, data, config, context, runDir, progress, control, resume);
+        if (control.stopping) progress.log('the run finished before the next epoch boundary: nothing to resume');
+        if (control.unmatchedStop()) progress.log(`MGDARTS_STOP_AT=${control.unmatchedStop()} matched no checkpoint label of this run (see events.jsonl)`);
+        return summary;
       } catch (err) {
         if (!(err instanceof RuntimeLostError) || !session.process || control.stopping || restarts >= MAX_RESTARTS) {
+          if (err instanceof RuntimeLostError && session.process && restarts >= MAX_RESTARTS) {
+            progress.log(`the runtime was lost again after ${MAX_RESTARTS} restarts in this run; giving up`);
+          }
           if (!(err instanceof InterruptedError) && latestCheckpoint(runDir.path).record) {
             progress.log(`the run's checkpoints are kept; after fixing the cause, continue with: ${control.resumeCommand()}`);
           }
@@ -151,11 +169,18 @@ export async function superviseRun(run: SupervisedRun): Promise<RunSummary> {
       }
     }
   } finally {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
     await session.close();
+    run.lock.release();
+    for (const signal of SIGNALS) process.off(signal, handler);
+    // The summary is printed right after: a signal in that moment must not kill the CLI halfway through it.
+    const late = () => progress.log('the run has ended; printing its summary');
+    for (const signal of SIGNALS) process.once(signal, late);
+    setImmediate(() => SIGNALS.forEach((signal) => process.off(signal, late)));
   }
 }
+
+/** Signals that stop a run at the next epoch boundary: Ctrl-C, a scheduler's stop, a closed terminal. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 async function execute(
   session: RuntimeSession, data: LoadedData, config: ExperimentConfig, context: ResumeContext, runDir: RunDir, progress: ProgressLine,

@@ -54,7 +54,7 @@ export function resolveTarget(endpoint: string | undefined, keys: string | undef
   if (!target) throw new UsageError('no runtime named and none started here', 'pass --runtime <endpoint>, or start one with `mgdarts runtime start`');
   checkEndpoint(target, '--runtime');
   const same = record && record.endpoint === target ? record : null;
-  return { endpoint: target, keys: keys ?? same?.keys ?? undefined, record: same };
+  return { endpoint: target, keys: keys ?? process.env.MGDARTS_KEYS ?? same?.keys ?? undefined, record: same };
 }
 
 export interface StartOptions {

@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'runtime.oom', // device out of memory
   'runtime.data_not_found', // dataset files missing or unreadable
   'runtime.busy', // another controller owns the runtime (its run is active)
+  'runtime.write_failed', // a file could not be written (disk full, permissions)
   'runtime.internal', // anything else; carries the traceback
 ] as const;
 export type RuntimeErrorCode = (typeof ERROR_CODES)[number];

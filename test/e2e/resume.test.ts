@@ -3,7 +3,7 @@
 // the same model.pt as the run that was never stopped; a truncated checkpoint is passed over for the one before;
 // a runtime killed mid-epoch is restarted and the run resumes from its last checkpoint; Ctrl-C checkpoints and stops.
 import { execa } from 'execa';
-import { readFileSync, readdirSync, truncateSync } from 'node:fs';
+import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, listDir, removeTemps, runCli, smokeConfig, tempDir, writeConfig } from '../helpers/cli.js';
@@ -128,6 +128,31 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
     expect(done.exitCode, stderr).toBe(130);
     expect(stderr).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
     expect(stderr).not.toContain('runtime exited');
+  }, 200_000);
+
+  it('one controller per run directory; an edited config.json is refused; both exit 2 and change nothing', async () => {
+    const out = join(work, 'guarded');
+    expect((await cli(['run', config, '--out', out, '--quiet'], { MGDARTS_STOP_AT: 'stage1-epoch-2' })).exitCode).toBe(130);
+    const dir = onlyRun(out);
+    const original = read(dir, 'config.json').toString();
+    writeFileSync(join(dir, 'config.json'), original.replace('"seed": 2', '"seed": 5'));
+    const edited = await cli(['resume', dir]);
+    expect(edited.exitCode, edited.stderr).toBe(2);
+    expect(edited.stderr).toContain(`${join(dir, 'config.json')} changed since the run wrote it`);
+    writeFileSync(join(dir, 'config.json'), original);
+
+    const first = execa('node', [BIN, 'resume', dir], { cwd: work, reject: false, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000 });
+    let stderr = '';
+    first.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(() => /supernet: restored/.test(stderr), 60_000, 'the first resume to start');
+    const second = await cli(['resume', dir]);
+    expect(second.exitCode, second.stderr).toBe(2);
+    expect(second.stderr).toContain(`is in use by another mgdarts (pid ${first.pid})`);
+    const done = await first;
+    expect(done.exitCode, stderr).toBe(0);
+    expect(events(dir).filter((e) => e.event === 'resumed')).toHaveLength(1);
+    expect(listDir(dir)).not.toContain('run.lock');
+    expect(read(dir, 'architecture.json').toString()).toBe(read(baseline, 'architecture.json').toString());
   }, 200_000);
 
   it('resume refuses a directory without checkpoints, saying why (exit 2)', async () => {
