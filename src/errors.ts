@@ -82,13 +82,12 @@ export class RuntimeLostError extends MgdartsError {
     readonly lostRequests: string[],
     /** The runtime's last stderr output; the reporter prints it whole with --verbose. */
     readonly stderrTail = '',
+    hint = 'run `npx mgdarts doctor` to check the Python environment; --verbose shows the runtime log',
   ) {
+    // Its last line names the cause only when it is not the start-up banner.
     const lastLine = stderrTail.trim().split('\n').pop() ?? '';
-    super(
-      'runtime.exited',
-      message + (lostRequests.length ? `; lost request(s): ${lostRequests.join(', ')}` : '') + (lastLine ? `\n  runtime said: ${lastLine}` : ''),
-      { hint: 'run `npx mgdarts doctor` to check the Python environment; --verbose shows the runtime log' },
-    );
+    const said = lastLine && !/runtime listening on /.test(lastLine) ? `\n  runtime said: ${lastLine}` : '';
+    super('runtime.exited', message + (lostRequests.length ? `; lost request(s): ${lostRequests.join(', ')}` : '') + said, { hint });
   }
 }
 

@@ -77,6 +77,8 @@ class Server:
         self.socket.setsockopt(zmq.LINGER, 1000)
         # an oversized message: ZeroMQ drops that peer's connection, the runtime never sees it and serves on
         self.socket.setsockopt(zmq.MAXMSGSIZE, max_message_bytes())
+        if "[" in endpoint:
+            self.socket.setsockopt(zmq.IPV6, 1)  # an IPv6 address such as tcp://[::1]:5555
         self.control_types = set(spec()["control_types"])
         self.ownership = Ownership(lease_seconds)
         self.authenticator = secure(self.context, self.socket, keys_dir) if keys_dir else None

@@ -60,7 +60,10 @@ export class RuntimeClient {
       // A dying private runtime drops the connection just before its exit is seen; waiting a moment
       // lets the exit (with its reason and stderr) be the error that is reported.
       onDisconnect: () => {
-        const lost = new RuntimeLostError(`connection to the runtime at ${endpoint} dropped`, this.pendingNames());
+        const lost = new RuntimeLostError(
+          `connection to the runtime at ${endpoint} dropped`, this.pendingNames(), '',
+          'it was stopped (`mgdarts runtime stop --force`), killed or lost with its machine: `mgdarts runtime status` tells; a run continues with `mgdarts resume <run-dir>`',
+        );
         setTimeout(() => this.failAll(lost), DISCONNECT_GRACE_MS).unref();
       },
       onRefused: (reason) => this.failAll(new RuntimeRefusedError(endpoint, reason, curve !== undefined)),

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RuntimeUnreachableError, UsageError } from '../errors.js';
+import { MgdartsError, RuntimeUnreachableError, UsageError } from '../errors.js';
 import { PY_RUNTIME_DIR } from '../paths.js';
 import { RuntimeClient, type HelloResult } from './client.js';
 import { readClientKeys } from './curve-keys.js';
@@ -54,6 +54,12 @@ export function resolveTarget(endpoint: string | undefined, keys: string | undef
   if (!target) throw new UsageError('no runtime named and none started here', 'pass --runtime <endpoint>, or start one with `mgdarts runtime start`');
   checkEndpoint(target, '--runtime');
   const same = record && record.endpoint === target ? record : null;
+  if (same && !alive(same.pid)) {
+    rmSync(recordPath(), { force: true });
+    throw new MgdartsError('runtime.unreachable', `the runtime started here at ${target} (pid ${same.pid}) is no longer running`, {
+      hint: 'start one with `mgdarts runtime start`',
+    });
+  }
   return { endpoint: target, keys: keys ?? process.env.MGDARTS_KEYS ?? same?.keys ?? undefined, record: same };
 }
 

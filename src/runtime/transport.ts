@@ -25,7 +25,7 @@ export class Transport {
     curve?: CurveClientKeys,
   ) {
     const keys = curve ? { curveServerKey: curve.serverPublicKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
-    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, ...keys });
+    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, ipv6: endpoint.includes('['), ...keys });
     this.socket.events.on('disconnect', () => {
       if (!this.closed) this.handlers.onDisconnect();
     });
