@@ -23,15 +23,10 @@ function program(): Command {
     .enablePositionalOptions()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  cli
-    .command('run')
+  runtimeOptions(cli.command('run'))
     .description('search, retrain and report (default config: configs/quickstart.json)')
     .argument('[config]', 'experiment config (JSON)')
     .option('--data-dir <dir>', 'dataset directory (else MGDARTS_DATA, else the Debian path)')
-    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
-    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
-    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
-    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
     .option('--out <dir>', 'where run directories go', 'runs')
     .option('--quiet', 'no progress output')
     .action(async (config: string | undefined, opts: Record<string, string | number | boolean | undefined>) => {
@@ -43,14 +38,9 @@ function program(): Command {
       process.stdout.write(formatSummary(runDir, result, architecture));
     });
 
-  cli
-    .command('resume')
+  runtimeOptions(cli.command('resume'))
     .description('continue a stopped or crashed run from its newest intact checkpoint, in the same run directory')
     .argument('<run-dir>', 'a directory made by `mgdarts run`')
-    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
-    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
-    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
-    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
     .option('--quiet', 'no progress output')
     .action(async (dir: string, opts: Record<string, string | number | boolean | undefined>) => {
       const { runDir, result, architecture } = await resumeExperiment({
@@ -60,8 +50,7 @@ function program(): Command {
       process.stdout.write(formatSummary(runDir, result, architecture));
     });
 
-  cli
-    .command('retrain')
+  runtimeOptions(cli.command('retrain'))
     .description('train an architecture from scratch under its dataset\'s evaluation protocol (SPEC §5.3), then export it')
     .argument('<source>', 'a run directory, or an architecture.json (with --config; a weight_masks.pt beside it is used)')
     .option('--config <json>', 'experiment config whose dataset, retrain section and seed are used (e.g. transfer to another dataset)')
@@ -70,10 +59,6 @@ function program(): Command {
     .option('--seed <n>', 'seed of the retraining', (v) => parseNonNegative(v, '--seed'))
     .option('--max-batches <n>', 'cap batches per epoch (smoke runs)', (v) => parsePositive(v, '--max-batches'))
     .option('--data-dir <dir>', 'dataset directory (else MGDARTS_DATA, else the Debian path)')
-    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
-    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
-    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
-    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'))
     .option('--out <dir>', 'where run directories go', 'runs')
     .option('--quiet', 'no progress output')
     .action(async (source: string, opts: Record<string, string | number | boolean | undefined>) => {
@@ -156,4 +141,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     return reportError(err, Boolean(cli.opts().verbose));
   }
+}
+
+/** Where a command's tensor work runs: a private runtime (device, threads) or a persistent one (endpoint, keys). */
+function runtimeOptions(command: Command): Command {
+  return command
+    .option('--runtime <endpoint>', 'use a running runtime at this ZeroMQ endpoint instead of a private one')
+    .option('--keys <dir>', 'CURVE keys for that runtime (see `mgdarts runtime keygen`; else MGDARTS_KEYS)')
+    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N (overrides the config)'))
+    .option('--threads <n>', 'torch threads in the runtime (overrides the config)', (v) => parsePositive(v, '--threads'));
 }

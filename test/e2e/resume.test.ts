@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, listDir, removeTemps, runCli, smokeConfig, tempDir, writeConfig } from '../helpers/cli.js';
-import { waitFor } from '../helpers/runtime.js';
+import { isAlive, waitFor } from '../helpers/runtime.js';
 
 const work = tempDir();
 // Prunes, regrows and shrinks at every stage (configs/smoke.json's λ), in a few seconds per stage.
@@ -20,14 +20,6 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {
 const onlyRun = (out: string) => join(out, listDir(out)[0]!);
 const read = (dir: string, file: string) => readFileSync(join(dir, file));
 const events = (dir: string) => read(dir, 'events.jsonl').toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 afterAll(removeTemps);
 
@@ -95,7 +87,7 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
     const restart = events(dir).find((e) => e.event === 'runtime_restart')!;
     expect(restart).toMatchObject({ restart: 1, from_checkpoint: expect.stringMatching(/^stage1-epoch-[24]$/) });
     expect(Date.parse(restart.time as string) - killedAt).toBeLessThan(5_000);
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     expect(read(dir, 'architecture.json').toString()).toBe(read(baseline, 'architecture.json').toString());
   }, 200_000);
 
@@ -113,7 +105,7 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
     expect(stderr).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
     expect(stderr).toContain(`npx mgdarts resume ${dir}`);
     expect(events(dir).find((e) => e.event === 'stopped')).toMatchObject({ signal: 'SIGINT', checkpoint: expect.stringMatching(/^stage1-epoch-\d$/) });
-    await waitFor(() => !alive(pid), 10_000, 'the runtime to exit');
+    await waitFor(() => !isAlive(pid), 10_000, 'the runtime to exit');
   }, 200_000);
 
   it('SIGTERM to the whole process group (a scheduler, `timeout`) reaches only the CLI: it checkpoints and stops', async () => {

@@ -7,24 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PY_RUNTIME_DIR } from '../../src/paths.js';
 import { venvPython } from '../../src/paths.js';
 import { BIN, removeTemps, runCli, smokeConfig, tempDir, writeConfig } from '../helpers/cli.js';
-import { waitFor } from '../helpers/runtime.js';
+import { isAlive, waitFor } from '../helpers/runtime.js';
 
 const home = tempDir('mgdarts-home-');
 const work = tempDir();
 const env = { MGDARTS_HOME: home };
 const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { cwd: work, env: { ...env, ...extra } });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const started: number[] = [];
 
 afterAll(() => {
-  for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   removeTemps();
 });
 
@@ -44,7 +36,7 @@ describe('mgdarts runtime (ipc, default bind)', () => {
     expect(start.stdout).toContain(`runtime ready at ${endpoint}`);
     pid = pidOf(start.stdout);
     started.push(pid);
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     const status = await cli(['runtime', 'status']);
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/idle, free; running nothing/);
@@ -78,7 +70,7 @@ describe('mgdarts runtime (ipc, default bind)', () => {
     const stop = await cli(['runtime', 'stop']);
     expect(stop.exitCode, stop.stderr).toBe(3);
     expect(stop.stderr).toContain('--force');
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
 
     owner.kill('SIGKILL');
     await owner;
@@ -94,7 +86,7 @@ describe('mgdarts runtime (ipc, default bind)', () => {
   it('stop shuts it down and removes its socket', async () => {
     const stop = await cli(['runtime', 'stop']);
     expect(stop.exitCode, stop.stderr).toBe(0);
-    await waitFor(() => !alive(pid), 10_000, 'the runtime to exit');
+    await waitFor(() => !isAlive(pid), 10_000, 'the runtime to exit');
     expect(existsSync(join(home, 'runtime.sock'))).toBe(false);
     const status = await cli(['runtime', 'status']);
     expect(status.exitCode).toBe(2);
