@@ -23,6 +23,17 @@ const events = (dir: string) => read(dir, 'events.jsonl').toString().trim().spli
 
 afterAll(removeTemps);
 
+/** The CLI in the background on the slow_batches runtime (0.2 s per batch, so that signals land mid-epoch), once
+ * its stderr matches `ready`; `stderr()` reads what it wrote so far. */
+async function slowCli(args: string[], ready: RegExp, what: string, options: { detached?: boolean } = {}) {
+  const child = execa('node', [BIN, ...args], { cwd: work, reject: false, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000, ...options });
+  let text = '';
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const stderr = () => text;
+  await waitFor(() => ready.test(text), 120_000, what);
+  return { process: child, stderr };
+}
+
 describe('checkpoints and resume (deterministic, CPU)', () => {
   let baseline = '';
   beforeAll(async () => {
@@ -74,15 +85,12 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
   it('a runtime killed with SIGKILL mid-epoch is restarted within seconds and the run finishes as if never stopped', async () => {
     const out = join(work, 'killed');
     // slow_batches (0.2 s per batch) keeps an epoch running long enough to kill it in the middle.
-    const run = execa('node', [BIN, 'run', config, '--out', out], { cwd: work, reject: false, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000 });
-    let stderr = '';
-    run.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(() => /\[stage1\] epoch 4\/5/.test(stderr), 120_000, 'a search epoch after the first checkpoint');
-    const pid = Number(/runtime: .* pid (\d+)/.exec(stderr)![1]);
+    const { process: run, stderr } = await slowCli(['run', config, '--out', out], /\[stage1\] epoch 4\/5/, 'a search epoch after the first checkpoint');
+    const pid = Number(/runtime: .* pid (\d+)/.exec(stderr())![1]);
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
     const done = await run;
-    expect(done.exitCode, stderr).toBe(0);
+    expect(done.exitCode, stderr()).toBe(0);
     const dir = onlyRun(out);
     const restart = events(dir).find((e) => e.event === 'runtime_restart')!;
     expect(restart).toMatchObject({ restart: 1, from_checkpoint: expect.stringMatching(/^stage1-epoch-[24]$/) });
@@ -93,17 +101,14 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
 
   it('Ctrl-C writes a checkpoint at the end of the epoch, exits 130 naming the resume command, and leaves no runtime', async () => {
     const out = join(work, 'sigint');
-    const run = execa('node', [BIN, 'run', config, '--out', out], { cwd: work, reject: false, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000 });
-    let stderr = '';
-    run.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(() => /\[stage1 warmup\] epoch 1\/1/.test(stderr), 120_000, 'the warm-up epoch');
-    const pid = Number(/runtime: .* pid (\d+)/.exec(stderr)![1]);
+    const { process: run, stderr } = await slowCli(['run', config, '--out', out], /\[stage1 warmup\] epoch 1\/1/, 'the warm-up epoch');
+    const pid = Number(/runtime: .* pid (\d+)/.exec(stderr())![1]);
     run.kill('SIGINT');
     const done = await run;
-    expect(done.exitCode, stderr).toBe(130);
+    expect(done.exitCode, stderr()).toBe(130);
     const dir = onlyRun(out);
-    expect(stderr).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
-    expect(stderr).toContain(`npx mgdarts resume ${dir}`);
+    expect(stderr()).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
+    expect(stderr()).toContain(`npx mgdarts resume ${dir}`);
     expect(events(dir).find((e) => e.event === 'stopped')).toMatchObject({ signal: 'SIGINT', checkpoint: expect.stringMatching(/^stage1-epoch-\d$/) });
     await waitFor(() => !isAlive(pid), 10_000, 'the runtime to exit');
   }, 200_000);
@@ -111,15 +116,12 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
   it('SIGTERM to the whole process group (a scheduler, `timeout`) reaches only the CLI: it checkpoints and stops', async () => {
     const out = join(work, 'sigterm');
     // detached: the CLI leads its own group, as a shell job does; the signal goes to the group.
-    const run = execa('node', [BIN, 'run', config, '--out', out], { cwd: work, reject: false, detached: true, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000 });
-    let stderr = '';
-    run.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(() => /\[stage1 warmup\] epoch 1\/1/.test(stderr), 120_000, 'the warm-up epoch');
+    const { process: run, stderr } = await slowCli(['run', config, '--out', out], /\[stage1 warmup\] epoch 1\/1/, 'the warm-up epoch', { detached: true });
     process.kill(-run.pid!, 'SIGTERM');
     const done = await run;
-    expect(done.exitCode, stderr).toBe(130);
-    expect(stderr).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
-    expect(stderr).not.toContain('runtime exited');
+    expect(done.exitCode, stderr()).toBe(130);
+    expect(stderr()).toMatch(/checkpoint 1 \(stage1-epoch-\d\) written; stopped/);
+    expect(stderr()).not.toContain('runtime exited');
   }, 200_000);
 
   it('one controller per run directory; an edited config.json is refused; both exit 2 and change nothing', async () => {
@@ -133,15 +135,12 @@ describe('checkpoints and resume (deterministic, CPU)', () => {
     expect(edited.stderr).toContain(`${join(dir, 'config.json')} changed since the run wrote it`);
     writeFileSync(join(dir, 'config.json'), original);
 
-    const first = execa('node', [BIN, 'resume', dir], { cwd: work, reject: false, env: { MGDARTS_FAULT: 'slow_batches' }, timeout: 200_000 });
-    let stderr = '';
-    first.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(() => /supernet: restored/.test(stderr), 60_000, 'the first resume to start');
+    const { process: first, stderr } = await slowCli(['resume', dir], /supernet: restored/, 'the first resume to start');
     const second = await cli(['resume', dir]);
     expect(second.exitCode, second.stderr).toBe(2);
     expect(second.stderr).toContain(`is in use by another mgdarts (pid ${first.pid})`);
     const done = await first;
-    expect(done.exitCode, stderr).toBe(0);
+    expect(done.exitCode, stderr()).toBe(0);
     expect(events(dir).filter((e) => e.event === 'resumed')).toHaveLength(1);
     expect(listDir(dir)).not.toContain('run.lock');
     expect(read(dir, 'architecture.json').toString()).toBe(read(baseline, 'architecture.json').toString());
