@@ -10,27 +10,15 @@ import torch
 
 from mgdarts_runtime.handlers import make_handlers
 from mgdarts_runtime.protocol import parse_params
+from mgdarts_runtime.server import DetachedContext
 from mgdarts_runtime.state import RuntimeState
-
-
-class InProcessContext:
-    """Stands in for the server's request context: no control path, no events."""
-
-    def progress_due(self, batch: int, batches: int) -> bool:
-        return batch == batches
-
-    def progress(self, *args) -> None:
-        pass
-
-    def checkpoint(self) -> None:
-        pass
 
 
 def main() -> None:
     plan = json.loads(sys.argv[1])
     torch.set_num_threads(plan["threads"])
     handlers = make_handlers(RuntimeState(device=torch.device("cpu")))
-    ctx = InProcessContext()
+    ctx = DetachedContext()
     for name in ("load_data", "build_supernet"):
         handlers[name](ctx, parse_params(name, plan[name]))
     seconds = []

@@ -98,8 +98,12 @@ def params_class(request_type: str) -> type:
 
 
 def parse_params(request_type: str, params: Any) -> Any:
-    """Validate `params` against the request's schema and return them as a frozen dataclass."""
+    """Validate `params` against the request's schema and return them as a frozen dataclass; a field with a
+    default in protocol.ts may be left out (the TS client always sends it; in-process callers need not)."""
     schema = spec()["requests"][request_type]["params"]
+    if isinstance(params, dict):
+        props = schema.get("properties", {})
+        params = {**{k: v["default"] for k, v in props.items() if "default" in v and k not in params}, **params}
     _check(params, schema, "params")
     return params_class(request_type)(**params)
 

@@ -59,6 +59,22 @@ class RequestContext:
             raise Cancelled(f"{self.type} cancelled")
 
 
+class DetachedContext:
+    """A request context without a server, for driving handlers in-process (benchmarks, tests): no control path,
+    no progress events, never cancelled."""
+
+    type = "detached"
+
+    def progress_due(self, batch: int, batches: int) -> bool:
+        return batch == batches
+
+    def progress(self, *args: Any) -> None:
+        pass
+
+    def checkpoint(self) -> None:
+        pass
+
+
 class Server:
     def __init__(
         self, endpoint: str, handlers: dict[str, Handler], parent: ParentWatch, keys_dir: str | None = None,

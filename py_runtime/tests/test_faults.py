@@ -14,7 +14,7 @@ from mgdarts_runtime import oom
 from mgdarts_runtime.errors import NanLoss, OutOfMemory
 from mgdarts_runtime.handlers import make_handlers
 from mgdarts_runtime.protocol import parse_params, spec
-from mgdarts_runtime.server import _error_body
+from mgdarts_runtime.server import DetachedContext, _error_body
 from mgdarts_runtime.state import RuntimeState
 from test_evalnet import ARCH
 
@@ -22,28 +22,6 @@ SAMPLE = str(Path(__file__).resolve().parents[2] / "data" / "fashion-mnist-sampl
 NO_AUGMENT = {"crop_padding": 0, "flip": False, "cutout": 0, "auto_augment": False}
 SGD = {"momentum": 0.9, "weight_decay": 3e-4, "grad_clip": 5}
 LR = {"weights": 0.05, "alpha": 1, "op_threshold": 0.1, "filter_score": 1, "filter_threshold": 0.1, "weight_threshold": 0.001}
-
-
-class Ctx:
-    """What the loops need of a request context: no control path, no progress."""
-
-    type = "test"
-
-    def progress_due(self, batch: int, batches: int) -> bool:
-        return batch == batches
-
-    def progress(self, *args) -> None:
-        pass
-
-    def checkpoint(self) -> None:
-        pass
-
-
-def parse(request: str, params: dict):
-    """parse_params with the schema's defaults filled in, as the TS client's zod schemas do."""
-    schema = spec()["requests"][request]["params"]["properties"]
-    defaults = {k: v["default"] for k, v in schema.items() if "default" in v and k not in params}
-    return parse_params(request, {**defaults, **params})
 
 
 class Runtime:
@@ -54,7 +32,7 @@ class Runtime:
         self.handlers = make_handlers(self.state)
 
     def __call__(self, request: str, **params):
-        return self.handlers[request](Ctx(), parse(request, params))
+        return self.handlers[request](DetachedContext(), parse_params(request, params))
 
     def search_net(self, granularities=("operation", "filter", "weight")) -> "Runtime":
         self("load_data", dataset="fashion-mnist-sample", data_dir=None, sample_dir=SAMPLE, valid_fraction=0.1, seed=1,
@@ -185,11 +163,11 @@ def test_the_batch_check_can_see_a_leak(monkeypatch, device) -> None:
 
     rt = Runtime(device).search_net()
     monkeypatch.setenv("MGDARTS_FAULT", "oom")
-    params = parse("train_epoch", {"phase": "warmup", "stage": "s", "epoch": 0, "batch_size": 24, "reg_lambda": 0.0,
+    params = parse_params("train_epoch", {"phase": "warmup", "stage": "s", "epoch": 0, "batch_size": 24, "reg_lambda": 0.0,
                                           "mu": 0.0, "lr": LR, "sgd": SGD, "commit": False, "augment": NO_AUGMENT,
                                           "max_batches": 3, "seed": 5, "last_cell": None, "reg_cells": None})  # fmt: skip
     try:
-        training._search_epoch(Ctx(), rt.state, params)
+        training._search_epoch(DetachedContext(), rt.state, params)
     except torch.OutOfMemoryError as err:
         kept = err
     assert _batch_tensors(24) != []

@@ -256,3 +256,10 @@ def test_tuples_are_checked_position_by_position():
     for bad in ([[0, 1]], [[0, 1, 2, 3]], [[0, -1, 2]], [[0, 1, "2"]]):
         with pytest.raises(protocol.BadParams, match=r"params\.ops\[0\]"):
             protocol.parse_params("regrow", {"ops": bad})
+
+
+def test_a_field_with_a_default_may_be_left_out_and_gets_the_default() -> None:
+    hello = parse_params("hello", {"protocol_version": "1.0.0", "op_vocab_hash": "x", "client": "test"})
+    assert hello.claim is True
+    with pytest.raises(BadParams, match="client: required"):
+        parse_params("hello", {"protocol_version": "1.0.0", "op_vocab_hash": "x"})  # no default: still required
